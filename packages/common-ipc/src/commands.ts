@@ -1,0 +1,217 @@
+import { z } from "zod";
+import {
+  ClientKind,
+  JsonValue,
+  LayoutClientSlices,
+  LayoutNode,
+  Meta,
+  ReqId,
+  ResizeOp,
+  SplitPosition,
+  U32,
+  U64,
+} from "./primitives.js";
+
+/** One command variant: `{cmd: name, ...fields, req_id?}`, unknown keys rejected. */
+function command<const N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
+  return z.strictObject({ cmd: z.literal(name), ...shape, req_id: ReqId.optional() });
+}
+
+/** Layout commands also carry the caller's `correlation_id` (null when absent). */
+function layoutCommand<const N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
+  return command(name, { ...shape, correlation_id: z.string().nullable().default(null) });
+}
+
+const id = z.string().min(1);
+const name = z.string();
+const force = z.boolean().default(false);
+
+// --- session ---------------------------------------------------------------
+export const Register = command("register", { kind: ClientKind, pid: U32, version: z.string() });
+export const Ping = command("ping", { nonce: U64 });
+export const Goodbye = command("goodbye", {});
+export const GetSrvSnapshot = command("get_srv_snapshot", {});
+export const GetEvents = command("get_events", { since: U64 });
+
+// --- workspace ---------------------------------------------------------------
+export const CreateWorkspace = command("create_workspace", { name });
+export const DeleteWorkspace = command("delete_workspace", { workspace_id: id, force });
+export const RenameWorkspace = command("rename_workspace", { workspace_id: id, name });
+export const UpdateWorkspaceMeta = command("update_workspace_meta", { workspace_id: id, meta_patch: Meta });
+
+// --- tab -------------------------------------------------------------------
+export const CreateTab = command("create_tab", { workspace_id: id, name });
+export const DeleteTab = command("delete_tab", { workspace_id: id, tab_id: id, force });
+export const SetActiveTab = command("set_active_tab", { workspace_id: id, tab_id: id });
+export const ReorderTab = command("reorder_tab", { workspace_id: id, tab_id: id, new_index: U32 });
+export const ReorderTabsBulk = command("reorder_tabs_bulk", { workspace_id: id, tab_ids: z.array(id) });
+export const RenameTab = command("rename_tab", { tab_id: id, name });
+export const UpdateTabMeta = command("update_tab_meta", { tab_id: id, meta_patch: Meta });
+export const MoveTab = command("move_tab", {
+  tab_id: id,
+  src_workspace_id: id,
+  dst_workspace_id: id,
+  dst_index: U32,
+});
+
+// --- block -----------------------------------------------------------------
+export const CreateBlock = command("create_block", { tab_id: id, meta: Meta.nullable().default(null) });
+export const DeleteBlock = command("delete_block", { tab_id: id, block_id: id });
+export const UpdateBlockMeta = command("update_block_meta", { block_id: id, meta_patch: Meta });
+export const MoveBlock = command("move_block", {
+  block_id: id,
+  src_tab_id: id,
+  dst_tab_id: id,
+  dst_index: U32,
+});
+
+// --- window ----------------------------------------------------------------
+export const CreateWindow = command("create_window", { window_id: id, workspace_id: id });
+export const CloseWindowInternal = command("close_window_internal", { window_id: id });
+export const SwitchWorkspace = command("switch_workspace", { window_id: id, workspace_id: id });
+export const UpdateWindowMeta = command("update_window_meta", { window_id: id, meta_patch: Meta });
+
+// --- layout ----------------------------------------------------------------
+const focusFlags = { focus_after: z.boolean(), magnify_after: z.boolean() };
+export const SetFocusedNode = command("set_focused_node", { tab_id: id, node_id: z.string() });
+export const SetMagnifiedNode = command("set_magnified_node", { tab_id: id, node_id: z.string() });
+export const LayoutInsertNode = layoutCommand("layout_insert_node", {
+  tab_id: id,
+  node: LayoutNode,
+  parent_id: z.string().nullable().default(null),
+  index: U32.nullable().default(null),
+  ...focusFlags,
+});
+export const LayoutInsertNodeAtIndex = layoutCommand("layout_insert_node_at_index", {
+  tab_id: id,
+  node: LayoutNode,
+  index_arr: z.array(U32),
+  ...focusFlags,
+});
+export const LayoutDeleteNode = layoutCommand("layout_delete_node", { tab_id: id, node_id: id });
+export const LayoutDeleteNodeByBlock = layoutCommand("layout_delete_node_by_block", { tab_id: id, block_id: id });
+export const LayoutMoveNode = layoutCommand("layout_move_node", {
+  tab_id: id,
+  node_id: id,
+  new_parent_id: id,
+  index: U32,
+});
+export const LayoutSwapNodes = layoutCommand("layout_swap_nodes", { tab_id: id, node1_id: id, node2_id: id });
+export const LayoutResizeNodes = layoutCommand("layout_resize_nodes", { tab_id: id, ops: z.array(ResizeOp) });
+export const LayoutReplaceNode = layoutCommand("layout_replace_node", {
+  tab_id: id,
+  target_id: id,
+  new_node: LayoutNode,
+  focus_after: z.boolean(),
+});
+const split = { tab_id: id, target_id: id, new_node: LayoutNode, position: SplitPosition, focus_after: z.boolean() };
+export const LayoutSplitHorizontal = layoutCommand("layout_split_horizontal", split);
+export const LayoutSplitVertical = layoutCommand("layout_split_vertical", split);
+export const LayoutClear = layoutCommand("layout_clear", { tab_id: id });
+export const LayoutSetTree = layoutCommand("layout_set_tree", {
+  tab_id: id,
+  new_tree: LayoutNode.nullable().default(null),
+  slices: LayoutClientSlices.nullable().default(null),
+});
+export const LayoutQueueBackendActions = layoutCommand("layout_queue_backend_actions", {
+  tab_id: id,
+  actions: z.array(JsonValue).min(1),
+});
+
+// --- agents (agentmux extension) --------------------------------------------
+export const AgentSend = command("agent_send", { block_id: id, message: z.string().min(1) });
+export const AgentInterrupt = command("agent_interrupt", { block_id: id });
+export const AgentStop = command("agent_stop", { block_id: id, force });
+export const GetBlockOutput = command("get_block_output", {
+  block_id: id,
+  offset: U64.default(0),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+});
+export const SubscribeOutput = command("subscribe_output", { block_ids: z.array(id).default([]) });
+
+export const SESSION_COMMANDS = ["register", "ping", "goodbye", "get_srv_snapshot", "get_events"] as const;
+export const AGENT_COMMANDS = [
+  "agent_send",
+  "agent_interrupt",
+  "agent_stop",
+  "get_block_output",
+  "subscribe_output",
+] as const;
+
+export const Command = z.discriminatedUnion("cmd", [
+  Register,
+  Ping,
+  Goodbye,
+  GetSrvSnapshot,
+  GetEvents,
+  CreateWorkspace,
+  DeleteWorkspace,
+  RenameWorkspace,
+  UpdateWorkspaceMeta,
+  CreateTab,
+  DeleteTab,
+  SetActiveTab,
+  ReorderTab,
+  ReorderTabsBulk,
+  RenameTab,
+  UpdateTabMeta,
+  MoveTab,
+  CreateBlock,
+  DeleteBlock,
+  UpdateBlockMeta,
+  MoveBlock,
+  CreateWindow,
+  CloseWindowInternal,
+  SwitchWorkspace,
+  UpdateWindowMeta,
+  SetFocusedNode,
+  SetMagnifiedNode,
+  LayoutInsertNode,
+  LayoutInsertNodeAtIndex,
+  LayoutDeleteNode,
+  LayoutDeleteNodeByBlock,
+  LayoutMoveNode,
+  LayoutSwapNodes,
+  LayoutResizeNodes,
+  LayoutReplaceNode,
+  LayoutSplitHorizontal,
+  LayoutSplitVertical,
+  LayoutClear,
+  LayoutSetTree,
+  LayoutQueueBackendActions,
+  AgentSend,
+  AgentInterrupt,
+  AgentStop,
+  GetBlockOutput,
+  SubscribeOutput,
+]);
+
+/** A parsed command (defaults applied). */
+export type Command = z.output<typeof Command>;
+/** A command as a client may write it (defaulted fields optional). */
+export type CommandInput = z.input<typeof Command>;
+export type CommandName = Command["cmd"];
+export type CommandOf<N extends CommandName> = Extract<Command, { cmd: N }>;
+
+export const COMMAND_NAMES: readonly CommandName[] = Command.options.map((o) => o.shape.cmd.value);
+
+const LAYOUT_COMMAND_NAMES = new Set<string>(
+  COMMAND_NAMES.filter((n) => n.startsWith("layout_") || n === "set_focused_node" || n === "set_magnified_node"),
+);
+
+/** True for the layout vocabulary (`layout_*`, `set_focused_node`, `set_magnified_node`). */
+export function isLayoutCommand(cmd: Command): boolean {
+  return LAYOUT_COMMAND_NAMES.has(cmd.cmd);
+}
+
+const AGENT_COMMAND_NAMES = new Set<string>(AGENT_COMMANDS);
+
+/** True for the agent extension commands (served by srv's agent runtime, not the reducer). */
+export function isAgentCommand(cmd: Command): boolean {
+  return AGENT_COMMAND_NAMES.has(cmd.cmd);
+}

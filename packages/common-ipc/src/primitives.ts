@@ -1,0 +1,98 @@
+import { z } from "zod";
+
+/** A JSON-safe unsigned integer (`u32`/`u64` on the wire; u64 values are limited to 2^53 - 1). */
+export const U64 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const U32 = z.number().int().min(0).max(0xffff_ffff);
+export const I32 = z.number().int().min(-0x8000_0000).max(0x7fff_ffff);
+
+/** Correlation id a client may put on any command; echoed on every event the command causes. */
+export const ReqId = z.string().min(1).max(64);
+
+export const ClientKind = z.enum(["host", "renderer", "srv", "tool"]);
+export type ClientKind = z.infer<typeof ClientKind>;
+
+export const LifecyclePhase = z.enum(["starting", "running", "quitting", "dead"]);
+export type LifecyclePhase = z.infer<typeof LifecyclePhase>;
+
+/**
+ * Error codes. The first three are the original protocol's; the rest are
+ * agentmux extensions (see the README).
+ */
+export const ErrorCode = z.enum([
+  "invalid_command",
+  "not_registered",
+  "already_registered",
+  "lagged",
+  "frame_too_large",
+  "unauthorized",
+  "not_found",
+  "internal",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const SplitPosition = z.enum(["before", "after"]);
+export type SplitPosition = z.infer<typeof SplitPosition>;
+
+export const FlexDirection = z.enum(["row", "column"]);
+export type FlexDirection = z.infer<typeof FlexDirection>;
+
+/** Any JSON value. */
+export const JsonValue = z.json();
+export type JsonValue = z.infer<typeof JsonValue>;
+
+/**
+ * A meta map or meta patch: a JSON object. In a patch, `null` deletes a key
+ * and `"prefix:*": true` clears every key with that prefix (applied by the store).
+ */
+export const Meta = z.record(z.string(), JsonValue);
+export type Meta = z.infer<typeof Meta>;
+
+export const LayoutNodeData = z.looseObject({ blockId: z.string() });
+
+export interface LayoutNode {
+  id: string;
+  flexDirection: FlexDirection;
+  size: number;
+  children?: LayoutNode[] | undefined;
+  data?: z.infer<typeof LayoutNodeData> | undefined;
+  [extra: string]: unknown;
+}
+
+/** A node of a tab's layout tree. Unknown keys round-trip untouched. */
+export const LayoutNode: z.ZodType<LayoutNode, unknown> = z.lazy(() =>
+  z.looseObject({
+    id: z.string(),
+    flexDirection: FlexDirection,
+    size: z.number().min(0).default(1),
+    children: z.array(LayoutNode).optional(),
+    data: LayoutNodeData.optional(),
+  }),
+);
+
+export const ResizeOp = z.strictObject({
+  node_id: z.string(),
+  size: z.number().min(0).max(100),
+});
+export type ResizeOp = z.infer<typeof ResizeOp>;
+
+/** Client-owned layout slices. REPLACE semantics: an absent or empty slice clears it. */
+export const LayoutClientSlices = z.strictObject({
+  leaforder: z.array(JsonValue).optional(),
+  focused_node_id: z.string().optional(),
+  magnified_node_id: z.string().optional(),
+  pending_backend_actions: z.array(JsonValue).optional(),
+});
+export type LayoutClientSlices = z.infer<typeof LayoutClientSlices>;
+
+/** Agent run states (`init` before the first spawn, `running` while a process lives, `done` after it exits). */
+export const AgentRunStatus = z.enum(["init", "running", "done"]);
+export type AgentRunStatus = z.infer<typeof AgentRunStatus>;
+
+export const AgentUsage = z.strictObject({
+  input_tokens: U64,
+  output_tokens: U64,
+  cache_creation_input_tokens: U64.default(0),
+  cache_read_input_tokens: U64.default(0),
+  cost_usd: z.number().min(0).default(0),
+});
+export type AgentUsage = z.infer<typeof AgentUsage>;

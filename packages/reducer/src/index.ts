@@ -1,0 +1,14 @@
+export { decide, LAYOUT_NOT_SUPPORTED, notForReducer } from "./decide.js";
+export type { DraftEvent } from "./emit.js";
+export { evolve, evolveAll } from "./evolve.js";
+export { checkInvariants } from "./invariants.js";
+export { DEFAULT_RING_CAPACITY, EventRing, type EventsSince } from "./ring.js";
+export { type SnapshotData, snapshot } from "./snapshot.js";
+export {
+  type DecideContext,
+  initialState,
+  type ProcessRecord,
+  type ReducerState,
+  type TabState,
+  type WorkspaceState,
+} from "./state.js";
