@@ -3,6 +3,7 @@ export type { DraftEvent } from "./emit.js";
 export { evolve, evolveAll } from "./evolve.js";
 export { checkInvariants } from "./invariants.js";
 export { DEFAULT_RING_CAPACITY, EventRing, type EventsSince } from "./ring.js";
+export { type StateJson, stateFromJson, stateToJson } from "./serialize.js";
 export { type SnapshotData, snapshot } from "./snapshot.js";
 export {
   type DecideContext,

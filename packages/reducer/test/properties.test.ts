@@ -1,7 +1,16 @@
 import { type BusEvent, type CommandInput, parseEvent } from "@agentmux/common-ipc";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkInvariants, decide, evolve, evolveAll, initialState, type ReducerState } from "../src/index.js";
+import {
+  checkInvariants,
+  decide,
+  evolve,
+  evolveAll,
+  initialState,
+  type ReducerState,
+  stateFromJson,
+  stateToJson,
+} from "../src/index.js";
 import { command, counterIds, deepFreeze } from "./harness.js";
 
 /** An abstract step: which command, and numbers used to pick ids from the state at run time. */
@@ -228,5 +237,19 @@ describe("reducer properties over random command sequences", () => {
     expect(() => {
       frozen.version = 3;
     }).toThrow(TypeError);
+  });
+});
+
+describe("state serialization", () => {
+  it("stateFromJson(stateToJson(s)) rebuilds the same state, through JSON text", () => {
+    fc.assert(
+      fc.property(steps, (s) => {
+        const { state } = runSteps(s, () => {});
+        const back = stateFromJson(JSON.parse(JSON.stringify(stateToJson(state))));
+        expect(back).toEqual({ ok: true, state });
+      }),
+      { numRuns: 100 },
+    );
+    expect(stateFromJson({ lifecycle: "running" }).ok).toBe(false);
   });
 });

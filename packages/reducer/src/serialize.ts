@@ -1,0 +1,66 @@
+import { ClientKind, LifecyclePhase } from "@agentmux/common-ipc";
+import { z } from "zod";
+import type { ReducerState } from "./state.js";
+
+const Id = z.string().min(1);
+
+const StateJson = z.strictObject({
+  lifecycle: LifecyclePhase,
+  version: z.number().int().min(0),
+  nextClientId: z.number().int().min(1),
+  processes: z.array(
+    z.tuple([
+      z.number().int().min(0),
+      z.strictObject({
+        kind: ClientKind,
+        clientVersion: z.string(),
+        status: z.enum(["running", "exited"]),
+        exitCode: z.number().int().nullable(),
+      }),
+    ]),
+  ),
+  workspaces: z.array(
+    z.tuple([Id, z.strictObject({ name: z.string(), tabIds: z.array(Id), activeTabId: Id.nullable() })]),
+  ),
+  tabs: z.array(z.tuple([Id, z.strictObject({ workspaceId: Id, name: z.string(), blockIds: z.array(Id) })])),
+  blocks: z.array(z.tuple([Id, Id])),
+  windows: z.array(z.tuple([Id, Id])),
+});
+export type StateJson = z.infer<typeof StateJson>;
+
+/** A JSON-ready copy of the state (Maps as entry arrays), e.g. for a snapshot. */
+export function stateToJson(state: Readonly<ReducerState>): StateJson {
+  return {
+    lifecycle: state.lifecycle,
+    version: state.version,
+    nextClientId: state.nextClientId,
+    processes: [...state.processes],
+    workspaces: [...state.workspaces],
+    tabs: [...state.tabs],
+    blocks: [...state.blocks],
+    windows: [...state.windows],
+  };
+}
+
+/** Rebuilds a state from {@link stateToJson} output; returns an error message when it does not validate. */
+export function stateFromJson(json: unknown): { ok: true; state: ReducerState } | { ok: false; error: string } {
+  const r = StateJson.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return { ok: false, error: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}` };
+  }
+  const s = r.data;
+  return {
+    ok: true,
+    state: {
+      lifecycle: s.lifecycle,
+      version: s.version,
+      nextClientId: s.nextClientId,
+      processes: new Map(s.processes),
+      workspaces: new Map(s.workspaces),
+      tabs: new Map(s.tabs),
+      blocks: new Map(s.blocks),
+      windows: new Map(s.windows),
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import type { BusEvent } from "@agentmux/common-ipc";
+import type { Kysely } from "kysely";
+import { CorruptObjectError } from "./errors.js";
+import { mergeMeta } from "./meta.js";
+import { type ObjectData, ObjectShapes } from "./objects.js";
+import { type ObjectsDB, type OType, objectTable as table } from "./schema.js";
+
+interface Entry {
+  otype: OType;
+  oid: string;
+  /** The object now, or null once deleted. */
+  data: ObjectData<OType> | null;
+  /** Whether the row exists in the database. */
+  existed: boolean;
+  /** Updates made in this batch (each bumps the row's version by one). */
+  bumps: number;
+  dirty: boolean;
+}
+
+/** Parses a stored row, naming the object when it is corrupt. */
+export function parseObject<T extends OType>(otype: T, oid: string, text: string): ObjectData<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptObjectError(`${otype}:${oid}`, `invalid JSON (${(err as Error).message})`);
+  }
+  const r = ObjectShapes[otype].safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new CorruptObjectError(`${otype}:${oid}`, `${issue?.path.join(".") || "data"}: ${issue?.message}`);
+  }
+  return r.data as ObjectData<T>;
+}
+
+function removeId(list: string[], id: string): void {
+  const i = list.indexOf(id);
+  if (i >= 0) list.splice(i, 1);
+}
+
+function insertId(list: string[], index: number, id: string): void {
+  removeId(list, id);
+  list.splice(Math.min(index, list.length), 0, id);
+}
+
+/**
+ * The object effects of one batch of events, computed in memory and written
+ * with one upsert and one delete per object type. Each object is read at
+ * most once per batch.
+ */
+export class ObjectBatch {
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly db: Kysely<ObjectsDB>,
+    private readonly clientOid: string | undefined,
+  ) {}
+
+  async #load<T extends OType>(otype: T, oid: string): Promise<Entry> {
+    const key = `${otype}:${oid}`;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const row = await this.db.selectFrom(table(otype)).select("data").where("oid", "=", oid).executeTakeFirst();
+      entry = {
+        otype,
+        oid,
+        data: row ? parseObject(otype, oid, row.data) : null,
+        existed: row !== undefined,
+        bumps: 0,
+        dirty: false,
+      };
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  async #update<T extends OType>(otype: T, oid: string, fn: (data: ObjectData<T>) => void): Promise<void> {
+    const entry = await this.#load(otype, oid);
+    if (entry.data === null) return; // idempotent: nothing to update
+    fn(entry.data as ObjectData<T>);
+    entry.bumps++;
+    entry.dirty = true;
+  }
+
+  /** Creates (or replaces) an object without reading it first: the upsert in flush() covers an existing row. */
+  #create<T extends OType>(otype: T, oid: string, data: ObjectData<T>): void {
+    const key = `${otype}:${oid}`;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) {
+      this.#entries.set(key, { otype, oid, data, existed: false, bumps: 0, dirty: true });
+      return;
+    }
+    if (entry.data !== null) entry.bumps++;
+    entry.data = data;
+    entry.dirty = true;
+  }
+
+  async #delete(otype: OType, oid: string): Promise<void> {
+    const entry = await this.#load(otype, oid);
+    entry.data = null;
+    entry.dirty = true;
+  }
+
+  async #deleteTab(tabId: string, blockIds: readonly string[]): Promise<void> {
+    const tab = await this.#load("tab", tabId);
+    const blocks = new Set([...blockIds, ...((tab.data as ObjectData<"tab"> | null)?.blockids ?? [])]);
+    for (const b of blocks) await this.#delete("block", b);
+    await this.#delete("tab", tabId);
+  }
+
+  /** Applies the object effect of one event. */
+  async apply(ev: BusEvent): Promise<void> {
+    switch (ev.event) {
+      case "workspace_created":
+        return this.#create("workspace", ev.workspace_id, {
+          otype: "workspace",
+          name: ev.name,
+          tabids: [],
+          activetabid: "",
+          meta: {},
+        });
+      case "workspace_deleted": {
+        const ws = await this.#load("workspace", ev.workspace_id);
+        for (const t of (ws.data as ObjectData<"workspace"> | null)?.tabids ?? []) await this.#deleteTab(t, []);
+        for (const b of ev.block_ids) await this.#delete("block", b);
+        return this.#delete("workspace", ev.workspace_id);
+      }
+      case "workspace_renamed":
+        return this.#update("workspace", ev.workspace_id, (w) => {
+          w.name = ev.name;
+        });
+      case "workspace_meta_updated":
+        return this.#update("workspace", ev.workspace_id, (w) => {
+          w.meta = mergeMeta(w.meta, ev.meta_patch);
+        });
+      case "tab_created":
+        this.#create("tab", ev.tab_id, {
+          otype: "tab",
+          name: ev.name,
+          workspaceid: ev.workspace_id,
+          blockids: [],
+          meta: {},
+        });
+        return this.#update("workspace", ev.workspace_id, (w) => {
+          if (!w.tabids.includes(ev.tab_id)) w.tabids.push(ev.tab_id);
+        });
+      case "tab_deleted":
+        await this.#update("workspace", ev.workspace_id, (w) => removeId(w.tabids, ev.tab_id));
+        return this.#deleteTab(ev.tab_id, ev.block_ids);
+      case "active_tab_changed":
+        return this.#update("workspace", ev.workspace_id, (w) => {
+          w.activetabid = ev.tab_id ?? "";
+        });
+      case "tab_reordered":
+        return this.#update("workspace", ev.workspace_id, (w) => insertId(w.tabids, ev.new_index, ev.tab_id));
+      case "tabs_reordered_bulk":
+        return this.#update("workspace", ev.workspace_id, (w) => {
+          w.tabids = [...ev.tab_ids];
+        });
+      case "tab_renamed":
+        return this.#update("tab", ev.tab_id, (t) => {
+          t.name = ev.name;
+        });
+      case "tab_meta_updated":
+        return this.#update("tab", ev.tab_id, (t) => {
+          t.meta = mergeMeta(t.meta, ev.meta_patch);
+        });
+      case "tab_moved":
+        await this.#update("workspace", ev.src_workspace_id, (w) => {
+          removeId(w.tabids, ev.tab_id);
+          w.activetabid = ev.new_src_active_tab_id ?? "";
+        });
+        await this.#update("workspace", ev.dst_workspace_id, (w) => {
+          insertId(w.tabids, ev.dst_index, ev.tab_id);
+          if (ev.new_dst_active_tab_id !== null) w.activetabid = ev.new_dst_active_tab_id;
+        });
+        return this.#update("tab", ev.tab_id, (t) => {
+          t.workspaceid = ev.dst_workspace_id;
+        });
+      case "block_created":
+        this.#create("block", ev.block_id, { otype: "block", parentoref: `tab:${ev.tab_id}`, meta: ev.meta ?? {} });
+        return this.#update("tab", ev.tab_id, (t) => {
+          if (!t.blockids.includes(ev.block_id)) t.blockids.push(ev.block_id);
+        });
+      case "block_deleted":
+        await this.#update("tab", ev.tab_id, (t) => removeId(t.blockids, ev.block_id));
+        return this.#delete("block", ev.block_id);
+      case "block_meta_updated":
+        return this.#update("block", ev.block_id, (b) => {
+          b.meta = mergeMeta(b.meta, ev.meta_patch);
+        });
+      case "block_moved":
+        await this.#update("tab", ev.src_tab_id, (t) => removeId(t.blockids, ev.block_id));
+        await this.#update("tab", ev.dst_tab_id, (t) => insertId(t.blockids, ev.dst_index, ev.block_id));
+        return this.#update("block", ev.block_id, (b) => {
+          b.parentoref = `tab:${ev.dst_tab_id}`;
+        });
+      case "srv_window_opened": {
+        const win = await this.#load("window", ev.window_id);
+        const meta = (win.data as ObjectData<"window"> | null)?.meta ?? {};
+        this.#create("window", ev.window_id, { otype: "window", workspaceid: ev.workspace_id, meta });
+        if (this.clientOid === undefined) return;
+        return this.#update("client", this.clientOid, (c) => {
+          if (!c.windowids.includes(ev.window_id)) c.windowids.push(ev.window_id);
+        });
+      }
+      case "srv_window_closed":
+        await this.#delete("window", ev.window_id);
+        if (this.clientOid === undefined) return;
+        return this.#update("client", this.clientOid, (c) => removeId(c.windowids, ev.window_id));
+      case "srv_window_workspace_changed":
+        return this.#update("window", ev.window_id, (w) => {
+          w.workspaceid = ev.workspace_id;
+        });
+      case "window_meta_updated":
+        return this.#update("window", ev.window_id, (w) => {
+          w.meta = mergeMeta(w.meta, ev.meta_patch);
+        });
+      default:
+        return;
+    }
+  }
+
+  /** Inserts a brand-new object (used for records the reducer does not model, such as the client). */
+  put<T extends OType>(otype: T, oid: string, data: ObjectData<T>): void {
+    this.#create(otype, oid, data);
+  }
+
+  /** Writes every change: per object type, one upsert and one delete. */
+  async flush(): Promise<void> {
+    const byType = new Map<OType, Entry[]>();
+    for (const e of this.#entries.values()) {
+      if (!e.dirty) continue;
+      const list = byType.get(e.otype) ?? [];
+      list.push(e);
+      byType.set(e.otype, list);
+    }
+    for (const [otype, entries] of byType) {
+      const gone = entries.filter((e) => e.data === null && e.existed).map((e) => e.oid);
+      for (let i = 0; i < gone.length; i += 500) {
+        await this.db
+          .deleteFrom(table(otype))
+          .where("oid", "in", gone.slice(i, i + 500))
+          .execute();
+      }
+      // For a new row `version` is its final version; for an existing row it is the increment.
+      const rows = entries
+        .filter((e) => e.data !== null)
+        .map((e) => ({
+          oid: e.oid,
+          version: e.existed ? Math.max(1, e.bumps) : 1 + e.bumps,
+          data: JSON.stringify(e.data),
+        }));
+      for (let i = 0; i < rows.length; i += 500) {
+        await this.db
+          .insertInto(table(otype))
+          .values(rows.slice(i, i + 500))
+          .onConflict((oc) =>
+            oc.column("oid").doUpdateSet((eb) => ({
+              data: eb.ref("excluded.data"),
+              version: eb(eb.ref(`${table(otype)}.version`), "+", eb.ref("excluded.version")),
+            })),
+          )
+          .execute();
+      }
+    }
+  }
+}

@@ -1,0 +1,291 @@
+import { type BusEvent, type CommandInput, parseCommand, parseEvent } from "@agentmux/common-ipc";
+import {
+  type DecideContext,
+  decide,
+  evolve,
+  initialState,
+  type ReducerState,
+  stateFromJson,
+  stateToJson,
+} from "@agentmux/reducer";
+import type { Kysely } from "kysely";
+import { ObjectBatch, parseObject } from "./batch.js";
+import { NotFoundError, StoreError } from "./errors.js";
+import type { StoredObject } from "./objects.js";
+import { type ObjectsDB, type OType, objectTable } from "./schema.js";
+import type { SqliteFile } from "./sqlite.js";
+
+/** Event kinds that are never replayed, so never written to the durable log. */
+const NOT_LOGGED: ReadonlySet<string> = new Set(["srv_snapshot", "event_list", "error"]);
+
+export const STARTER_WORKSPACE = "Starter workspace";
+
+/** Default number of events kept in the log behind a snapshot. */
+export const DEFAULT_RETAIN_EVENTS = 100_000;
+
+export interface ApplyResult {
+  /** Events of the batch that were new (the rest were already applied). */
+  applied: number;
+  /** The store's head version after the batch. */
+  head: number;
+}
+
+export interface LoggedEvents {
+  /** Logged events with version > since, oldest first (at most `limit`). */
+  events: BusEvent[];
+  /** True when events after `since` were already dropped by the retention rule. */
+  truncated: boolean;
+  /** The head version at the time of reading. */
+  head: number;
+}
+
+/** The object tables seen as the reducer's structural state (for bootstrapping and cross-checks). */
+export type ObjectModel = Pick<ReducerState, "workspaces" | "tabs" | "blocks" | "windows">;
+
+type Db = Kysely<ObjectsDB>;
+
+/**
+ * Objects, the durable event log and state snapshots in `objects.db`.
+ * Every write goes through {@link applyEvents}: the effect of a batch of
+ * reducer events, written in one transaction together with the log.
+ */
+export class ObjectStore {
+  constructor(readonly file: SqliteFile<ObjectsDB>) {}
+
+  // --- reads -----------------------------------------------------------------
+
+  /** One object, or undefined. A corrupt row throws CorruptObjectError naming it. */
+  async get<T extends OType>(otype: T, oid: string): Promise<StoredObject<T> | undefined> {
+    const row = await this.file.db
+      .selectFrom(objectTable(otype))
+      .select(["data", "version"])
+      .where("oid", "=", oid)
+      .executeTakeFirst();
+    return row ? { ...parseObject(otype, oid, row.data), oid, version: Number(row.version) } : undefined;
+  }
+
+  async mustGet<T extends OType>(otype: T, oid: string): Promise<StoredObject<T>> {
+    const obj = await this.get(otype, oid);
+    if (obj === undefined) throw new NotFoundError(`${otype}:${oid}`);
+    return obj;
+  }
+
+  /** Every object of a type, by oid. Fails loudly (CorruptObjectError) if any row is corrupt. */
+  async getAll<T extends OType>(otype: T): Promise<StoredObject<T>[]> {
+    const rows = await this.file.db
+      .selectFrom(objectTable(otype))
+      .select(["oid", "data", "version"])
+      .orderBy("oid")
+      .execute();
+    return rows.map((r) => ({ ...parseObject(otype, r.oid, r.data), oid: r.oid, version: Number(r.version) }));
+  }
+
+  /** Version of the last event applied (0 for a new store). */
+  async head(): Promise<number> {
+    return this.#metaNumber(this.file.db, "head");
+  }
+
+  // --- writes ----------------------------------------------------------------
+
+  /**
+   * Writes the effect of a batch of reducer events, in version order, in one
+   * transaction, and appends the replayable ones to the durable log.
+   * Idempotent: events at or below the head version were applied already
+   * and are skipped, so applying a batch twice changes nothing.
+   */
+  async applyEvents(events: readonly BusEvent[]): Promise<ApplyResult> {
+    return this.file.transaction((trx) => this.#apply(trx, events));
+  }
+
+  async #apply(trx: Db, events: readonly BusEvent[], extra?: (batch: ObjectBatch) => void): Promise<ApplyResult> {
+    const head = await this.#metaNumber(trx, "head");
+    const fresh = events.filter((e) => e.version > head);
+    for (let i = 1; i < fresh.length; i++) {
+      if ((fresh[i] as BusEvent).version <= (fresh[i - 1] as BusEvent).version) {
+        throw new StoreError("invalid_argument", "applyEvents: event versions must rise within a batch");
+      }
+    }
+    if (fresh.length === 0 && extra === undefined) return { applied: 0, head };
+    const batch = new ObjectBatch(trx, await this.#meta(trx, "client_oid"));
+    extra?.(batch);
+    for (const ev of fresh) await batch.apply(ev);
+    await batch.flush();
+    const logged = fresh
+      .filter((e) => !NOT_LOGGED.has(e.event))
+      .map((e) => ({ version: e.version, kind: e.event, data: JSON.stringify(e) }));
+    for (let i = 0; i < logged.length; i += 500) {
+      await trx
+        .insertInto("event_log")
+        .values(logged.slice(i, i + 500))
+        .execute();
+    }
+    const newHead = fresh.length > 0 ? (fresh[fresh.length - 1] as BusEvent).version : head;
+    if (newHead !== head) await this.#setMeta(trx, "head", String(newHead));
+    return { applied: fresh.length, head: newHead };
+  }
+
+  // --- durable log -------------------------------------------------------------
+
+  /**
+   * Logged events with version > `since`, in order, at most `limit` of them.
+   * `truncated` says that events after `since` were dropped by retention: the
+   * caller must re-snapshot rather than trust the gap.
+   */
+  async eventsSince(since: number, limit = 10_000): Promise<LoggedEvents> {
+    const db = this.file.db;
+    const [rows, floor, head] = [
+      await db
+        .selectFrom("event_log")
+        .select(["version", "data"])
+        .where("version", ">", since)
+        .orderBy("version")
+        .limit(limit)
+        .execute(),
+      await this.#metaNumber(db, "log_floor"),
+      await this.#metaNumber(db, "head"),
+    ];
+    const events = rows.map((r) => {
+      const parsed = parseEvent(JSON.parse(r.data));
+      if (!parsed.ok)
+        throw new StoreError("corrupt_object", `event_log v${r.version} is corrupt: ${parsed.error.message}`);
+      return parsed.value as BusEvent;
+    });
+    return { events, truncated: since < floor, head };
+  }
+
+  // --- snapshots ---------------------------------------------------------------
+
+  /**
+   * Saves `state` as the snapshot boot starts from, and applies the retention
+   * rule: events with version ≤ `state.version - retainEvents` are deleted
+   * from the log (they stay reflected in the snapshot and the object tables).
+   * Only the newest snapshot is kept.
+   */
+  async writeSnapshot(
+    state: Readonly<ReducerState>,
+    options: { retainEvents?: number; now?: string } = {},
+  ): Promise<void> {
+    const retain = options.retainEvents ?? DEFAULT_RETAIN_EVENTS;
+    await this.file.transaction(async (trx) => {
+      const head = await this.#metaNumber(trx, "head");
+      if (state.version > head) {
+        throw new StoreError("invalid_argument", `snapshot at v${state.version} is ahead of the store (v${head})`);
+      }
+      await trx
+        .insertInto("state_snapshot")
+        .values({ version: state.version, data: JSON.stringify(stateToJson(state)), created_at: options.now ?? "" })
+        .onConflict((oc) => oc.column("version").doNothing())
+        .execute();
+      await trx.deleteFrom("state_snapshot").where("version", "<", state.version).execute();
+      const floor = state.version - retain;
+      if (floor > (await this.#metaNumber(trx, "log_floor"))) {
+        await trx.deleteFrom("event_log").where("version", "<=", floor).execute();
+        await this.#setMeta(trx, "log_floor", String(floor));
+      }
+    });
+  }
+
+  /**
+   * Rebuilds the reducer state: the newest snapshot, then every logged event
+   * after it. Time grows with the events since the snapshot, not with history.
+   */
+  async loadState(): Promise<ReducerState> {
+    const db = this.file.db;
+    const snap = await db
+      .selectFrom("state_snapshot")
+      .select(["version", "data"])
+      .orderBy("version", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    let state = initialState();
+    if (snap) {
+      const r = stateFromJson(JSON.parse(snap.data));
+      if (!r.ok) throw new StoreError("corrupt_snapshot", `snapshot v${snap.version} is corrupt: ${r.error}`);
+      state = r.state;
+    } else if ((await this.#metaNumber(db, "log_floor")) > 0) {
+      throw new StoreError("corrupt_snapshot", "the log was compacted but no snapshot exists");
+    }
+    for (;;) {
+      const page = await this.eventsSince(state.version, 50_000);
+      for (const ev of page.events) evolve(state, ev);
+      if (page.events.length < 50_000) {
+        // Unlogged events (errors, snapshots) still consumed versions.
+        state.version = Math.max(state.version, page.head);
+        return state;
+      }
+    }
+  }
+
+  /** The workspace/tab/block/window structure as the object tables hold it. */
+  async objectModel(): Promise<ObjectModel> {
+    const model: ObjectModel = { workspaces: new Map(), tabs: new Map(), blocks: new Map(), windows: new Map() };
+    for (const ws of await this.getAll("workspace")) {
+      model.workspaces.set(ws.oid, {
+        name: ws.name,
+        tabIds: [...ws.tabids],
+        activeTabId: ws.activetabid === "" ? null : ws.activetabid,
+      });
+    }
+    for (const t of await this.getAll("tab")) {
+      model.tabs.set(t.oid, { workspaceId: t.workspaceid, name: t.name, blockIds: [...t.blockids] });
+    }
+    for (const b of await this.getAll("block")) model.blocks.set(b.oid, b.parentoref.slice("tab:".length));
+    for (const w of await this.getAll("window")) model.windows.set(w.oid, w.workspaceid);
+    return model;
+  }
+
+  // --- initial data ------------------------------------------------------------
+
+  /**
+   * On the first launch only: the client record, one workspace "Starter
+   * workspace" and its first tab, made by the reducer and written like any
+   * other events. Returns those events (none on later launches, even if the
+   * user has since deleted every workspace).
+   */
+  async ensureInitialData(ctx: Pick<DecideContext, "newId" | "now">): Promise<BusEvent[]> {
+    if ((await this.#meta(this.file.db, "initial_data")) !== undefined) return [];
+    const state = await this.loadState();
+    const dctx: DecideContext = { ...ctx, registeredPid: null };
+    const events: BusEvent[] = [];
+    const run = (input: CommandInput) => {
+      const parsed = parseCommand(input);
+      if (!parsed.ok) throw parsed.error;
+      for (const ev of decide(state, parsed.value, dctx)) {
+        evolve(state, ev);
+        events.push(ev);
+      }
+      return events[events.length - 1];
+    };
+    const ws = run({ cmd: "create_workspace", name: STARTER_WORKSPACE });
+    if (ws?.event !== "workspace_created") throw new StoreError("invalid_argument", "initial data: no workspace");
+    run({ cmd: "create_tab", workspace_id: ws.workspace_id, name: "" });
+    const clientOid = ctx.newId();
+    await this.file.transaction(async (trx) => {
+      await this.#setMeta(trx, "client_oid", clientOid);
+      await this.#apply(trx, events, (batch) =>
+        batch.put("client", clientOid, { otype: "client", windowids: [], meta: {} }),
+      );
+      await this.#setMeta(trx, "initial_data", ctx.now);
+    });
+    return events;
+  }
+
+  // --- store_meta ----------------------------------------------------------------
+
+  async #meta(db: Db, key: string): Promise<string | undefined> {
+    const row = await db.selectFrom("store_meta").select("value").where("key", "=", key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async #metaNumber(db: Db, key: string): Promise<number> {
+    return Number((await this.#meta(db, key)) ?? 0);
+  }
+
+  async #setMeta(db: Db, key: string, value: string): Promise<void> {
+    await db
+      .insertInto("store_meta")
+      .values({ key, value })
+      .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+      .execute();
+  }
+}

@@ -1,0 +1,31 @@
+import { Meta } from "@agentmux/common-ipc";
+import { z } from "zod";
+import type { OType } from "./schema.js";
+
+const Id = z.string().min(1);
+
+/** Stored object shapes (the `data` column), validated on every read. */
+export const ObjectShapes = {
+  client: z.object({ otype: z.literal("client"), windowids: z.array(Id), meta: Meta }),
+  window: z.object({ otype: z.literal("window"), workspaceid: Id, meta: Meta }),
+  workspace: z.object({
+    otype: z.literal("workspace"),
+    name: z.string(),
+    tabids: z.array(Id),
+    /** "" when the workspace has no active tab. */
+    activetabid: z.string(),
+    meta: Meta,
+  }),
+  tab: z.object({ otype: z.literal("tab"), name: z.string(), workspaceid: Id, blockids: z.array(Id), meta: Meta }),
+  block: z.object({ otype: z.literal("block"), parentoref: z.string().startsWith("tab:"), meta: Meta }),
+} as const;
+
+export type ObjectData<T extends OType> = z.infer<(typeof ObjectShapes)[T]>;
+export type ClientObject = ObjectData<"client">;
+export type WindowObject = ObjectData<"window">;
+export type WorkspaceObject = ObjectData<"workspace">;
+export type TabObject = ObjectData<"tab">;
+export type BlockObject = ObjectData<"block">;
+
+/** An object as read: its data plus its id and per-object version. */
+export type StoredObject<T extends OType> = ObjectData<T> & { oid: string; version: number };

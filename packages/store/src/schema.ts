@@ -1,0 +1,141 @@
+import type { Generated, Kysely } from "kysely";
+import type { Migration } from "kysely/migration";
+
+/** The object types the store keeps, each in its own `db_<otype>` table. */
+export const OTYPES = ["client", "window", "workspace", "tab", "block"] as const;
+export type OType = (typeof OTYPES)[number];
+
+/**
+ * The table of an object type. Every object table has the same row shape,
+ * so one of them stands for all in kysely's types.
+ */
+export function objectTable(otype: OType): "db_block" {
+  return `db_${otype}` as "db_block";
+}
+
+export interface ObjectRow {
+  oid: string;
+  version: Generated<number>;
+  /** The object as JSON. */
+  data: string;
+}
+
+export interface EventLogRow {
+  version: number;
+  kind: string;
+  data: string;
+}
+
+export interface SnapshotRow {
+  version: number;
+  data: string;
+  created_at: string;
+}
+
+export interface MetaRow {
+  key: string;
+  value: string;
+}
+
+export interface ObjectsDB {
+  db_client: ObjectRow;
+  db_window: ObjectRow;
+  db_workspace: ObjectRow;
+  db_tab: ObjectRow;
+  db_block: ObjectRow;
+  event_log: EventLogRow;
+  state_snapshot: SnapshotRow;
+  store_meta: MetaRow;
+}
+
+export interface FileRow {
+  zoneid: string;
+  name: string;
+  size: number;
+  createdts: number;
+  modts: number;
+  opts: string;
+  meta: string;
+}
+
+export interface FilePartRow {
+  zoneid: string;
+  name: string;
+  partidx: number;
+  data: Uint8Array;
+}
+
+export interface FilesDB {
+  db_file: FileRow;
+  db_file_data: FilePartRow;
+}
+
+// Migrations receive an untyped Kysely: they describe the schema at their point in history.
+type AnyDB = Kysely<unknown>;
+
+/** objects.db migrations, applied in name order. Never edit one that has shipped: add a new one. */
+export const objectMigrations: Record<string, Migration> = {
+  "0001_objects": {
+    async up(db: AnyDB) {
+      for (const otype of OTYPES) {
+        await db.schema
+          .createTable(`db_${otype}`)
+          .addColumn("oid", "text", (c) => c.primaryKey())
+          .addColumn("version", "integer", (c) => c.notNull().defaultTo(1))
+          .addColumn("data", "text", (c) => c.notNull())
+          .execute();
+      }
+      await db.schema
+        .createTable("store_meta")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+  "0002_event_log": {
+    async up(db: AnyDB) {
+      await db.schema
+        .createTable("event_log")
+        .addColumn("version", "bigint", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("state_snapshot")
+        .addColumn("version", "bigint", (c) => c.primaryKey())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+/** filestore.db migrations. */
+export const fileMigrations: Record<string, Migration> = {
+  "0001_files": {
+    async up(db: AnyDB) {
+      await db.schema
+        .createTable("db_file")
+        .addColumn("zoneid", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("size", "bigint", (c) => c.notNull())
+        .addColumn("createdts", "bigint", (c) => c.notNull())
+        .addColumn("modts", "bigint", (c) => c.notNull())
+        .addColumn("opts", "text", (c) => c.notNull())
+        .addColumn("meta", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("db_file_pk", ["zoneid", "name"])
+        .execute();
+      await db.schema
+        .createTable("db_file_data")
+        .addColumn("zoneid", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("partidx", "integer", (c) => c.notNull())
+        .addColumn("data", "blob", (c) => c.notNull())
+        .addPrimaryKeyConstraint("db_file_data_pk", ["zoneid", "name", "partidx"])
+        .addForeignKeyConstraint("db_file_data_file", ["zoneid", "name"], "db_file", ["zoneid", "name"], (fk) =>
+          fk.onDelete("cascade"),
+        )
+        .execute();
+    },
+  },
+};

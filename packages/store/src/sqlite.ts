@@ -1,0 +1,153 @@
+import Database from "better-sqlite3";
+import { Kysely, type QueryExecutorProvider, SqliteAdapter, SqliteDialect, sql } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import { MigrationError, oneLineReason, SchemaTooNewError, translateError } from "./errors.js";
+
+export type Synchronous = "normal" | "full";
+
+export interface OpenOptions {
+  /** `synchronous` pragma: NORMAL (default) survives a process crash; FULL also survives power loss. */
+  synchronous?: Synchronous;
+}
+
+/** SQLite does run DDL inside transactions; kysely's stock adapter just does not claim it. */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class AgentmuxSqliteDialect extends SqliteDialect {
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalSqliteAdapter();
+  }
+}
+
+/**
+ * One SQLite file behind kysely, with its migrations. Opening checks the
+ * schema version **before** anything is written (not even the WAL switch), so
+ * a file from a newer build is refused with its bytes untouched.
+ */
+export class SqliteFile<DB> {
+  readonly db: Kysely<DB>;
+  readonly #migrator: Migrator;
+  readonly #names: string[];
+  #pending: number;
+
+  private constructor(
+    readonly path: string,
+    db: Kysely<DB>,
+    migrations: Record<string, Migration>,
+    pending: number,
+  ) {
+    this.db = db;
+    this.#names = Object.keys(migrations).sort();
+    const provider: MigrationProvider = { getMigrations: async () => migrations };
+    this.#migrator = new Migrator({ db, provider });
+    this.#pending = pending;
+  }
+
+  static async open<DB>(
+    path: string,
+    migrations: Record<string, Migration>,
+    options: OpenOptions = {},
+  ): Promise<SqliteFile<DB>> {
+    const driver = new Database(path, { timeout: 5000 });
+    const db = new Kysely<DB>({ dialect: new AgentmuxSqliteDialect({ database: driver }) });
+    try {
+      const names = Object.keys(migrations).sort();
+      const applied = await readApplied(db);
+      const fileVersion = Number(
+        (await sql<{ user_version: number }>`PRAGMA user_version`.execute(db)).rows[0]?.user_version ?? 0,
+      );
+      const unknown = applied.filter((n) => !names.includes(n));
+      if (fileVersion > names.length || unknown.length > 0) {
+        throw new SchemaTooNewError(path, Math.max(fileVersion, applied.length), names.length);
+      }
+      await configure(db, options.synchronous ?? "normal");
+      return new SqliteFile<DB>(path, db, migrations, names.length - applied.length);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }
+
+  /** How many migrations this build would apply to the file. */
+  get pendingMigrations(): number {
+    return this.#pending;
+  }
+
+  /**
+   * Applies pending migrations one at a time, each in its own transaction.
+   * On failure the earlier ones stay applied and a {@link MigrationError}
+   * with a one-line reason is thrown.
+   */
+  async migrate(): Promise<void> {
+    while (this.#pending > 0) {
+      const { error, results } = await this.#migrator.migrateUp();
+      const failed = results?.find((r) => r.status === "Error");
+      if (error !== undefined || failed !== undefined) {
+        throw new MigrationError(failed?.migrationName ?? "?", oneLineReason(error ?? "failed"), { cause: error });
+      }
+      if (!results || results.length === 0) break;
+      this.#pending -= results.length;
+      const applied = this.#names.length - this.#pending;
+      await sql.raw(`PRAGMA user_version = ${applied}`).execute(this.db);
+    }
+  }
+
+  /**
+   * Caps the file at `bytes` (rounded down to whole pages), or lifts the cap
+   * with null. Writes that would grow past it fail with DiskFullError.
+   */
+  async setQuota(bytes: number | null): Promise<void> {
+    const pageSize = Number((await sql<{ page_size: number }>`PRAGMA page_size`.execute(this.db)).rows[0]?.page_size);
+    const pages = bytes === null ? 4_294_967_294 : Math.max(1, Math.floor(bytes / pageSize));
+    await sql.raw(`PRAGMA max_page_count = ${pages}`).execute(this.db);
+  }
+
+  /**
+   * Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up
+   * front, so concurrent writers (other processes included) serialise whole
+   * transactions instead of failing half-way. Any error rolls everything
+   * back; "no space" errors come out as DiskFullError.
+   */
+  async transaction<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (err) {
+        // SQLite has already rolled back after some errors (SQLITE_FULL among them).
+        await sql`ROLLBACK`.execute(conn).catch(() => {});
+        translateError(err);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+async function readApplied(db: QueryExecutorProvider): Promise<string[]> {
+  const table = await sql<{
+    name: string;
+  }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'`.execute(db);
+  if (table.rows.length === 0) return [];
+  const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+async function configure(db: QueryExecutorProvider, synchronous: Synchronous): Promise<void> {
+  for (const pragma of [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    `PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`,
+  ]) {
+    await sql.raw(pragma).execute(db);
+  }
+}

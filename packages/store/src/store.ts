@@ -1,0 +1,56 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { FileStore } from "./file-store.js";
+import { ObjectStore } from "./object-store.js";
+import { type FilesDB, fileMigrations, type ObjectsDB, objectMigrations } from "./schema.js";
+import { type OpenOptions, SqliteFile } from "./sqlite.js";
+
+export interface StoreOptions extends OpenOptions {
+  /** The data dir; the databases live in `<dataDir>/db/`. */
+  dataDir: string;
+  /** Clock for file timestamps (ms since the epoch). */
+  clock?: () => number;
+}
+
+export interface Store {
+  objects: ObjectStore;
+  files: FileStore;
+  /** Migrations this build would apply, over both files (0 when up to date). */
+  readonly pendingMigrations: number;
+  /** Applies pending migrations (MigrationError on failure; earlier ones stay applied). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `db/objects.db` and `db/filestore.db` under the data dir. A file
+ * written by a newer build is refused (SchemaTooNewError) before anything is
+ * written to either. Call `migrate()` before using the store.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const dir = join(options.dataDir, "db");
+  mkdirSync(dir, { recursive: true });
+  const objectsFile = await SqliteFile.open<ObjectsDB>(join(dir, "objects.db"), objectMigrations, options);
+  let filesFile: SqliteFile<FilesDB>;
+  try {
+    filesFile = await SqliteFile.open<FilesDB>(join(dir, "filestore.db"), fileMigrations, options);
+  } catch (err) {
+    await objectsFile.close();
+    throw err;
+  }
+  return {
+    objects: new ObjectStore(objectsFile),
+    files: new FileStore(filesFile, options.clock),
+    get pendingMigrations() {
+      return objectsFile.pendingMigrations + filesFile.pendingMigrations;
+    },
+    async migrate() {
+      await objectsFile.migrate();
+      await filesFile.migrate();
+    },
+    async close() {
+      await objectsFile.close();
+      await filesFile.close();
+    },
+  };
+}
