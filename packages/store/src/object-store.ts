@@ -112,7 +112,7 @@ export class ObjectStore {
     await batch.flush();
     const logged = fresh
       .filter((e) => !NOT_LOGGED.has(e.event))
-      .map((e) => ({ version: e.version, kind: e.event, data: JSON.stringify(e) }));
+      .map((e) => ({ version: e.version, kind: e.event, data: JSON.stringify(e), req_id: e.req_id ?? null }));
     for (let i = 0; i < logged.length; i += 500) {
       await trx
         .insertInto("event_log")
@@ -151,6 +151,27 @@ export class ObjectStore {
       return parsed.value as BusEvent;
     });
     return { events, truncated: since < floor, head };
+  }
+
+  /**
+   * The logged events a command with this `req_id` caused, in order (empty if
+   * it caused none, was refused, or never ran). Lets crash recovery tell
+   * whether a command caught in flight was applied.
+   */
+  async eventsByReqId(reqId: string): Promise<BusEvent[]> {
+    const rows = await this.file.db
+      .selectFrom("event_log")
+      .select(["version", "data"])
+      .where("req_id", "=", reqId)
+      .orderBy("version")
+      .execute();
+    return rows.map((r) => this.#parseLogged(r.version, r.data));
+  }
+
+  #parseLogged(version: number, data: string): BusEvent {
+    const parsed = parseEvent(JSON.parse(data));
+    if (!parsed.ok) throw new StoreError("corrupt_object", `event_log v${version} is corrupt: ${parsed.error.message}`);
+    return parsed.value as BusEvent;
   }
 
   // --- snapshots ---------------------------------------------------------------

@@ -24,6 +24,8 @@ export interface EventLogRow {
   version: number;
   kind: string;
   data: string;
+  /** The `req_id` of the command that caused the event, if any. */
+  req_id: string | null;
 }
 
 export interface SnapshotRow {
@@ -107,6 +109,13 @@ export const objectMigrations: Record<string, Migration> = {
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
     },
+  },
+};
+
+objectMigrations["0003_event_req_id"] = {
+  async up(db: AnyDB) {
+    await db.schema.alterTable("event_log").addColumn("req_id", "text").execute();
+    await db.schema.createIndex("event_log_req_id").on("event_log").column("req_id").execute();
   },
 };
 

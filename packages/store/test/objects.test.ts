@@ -105,6 +105,9 @@ describe("objects through applyEvents", () => {
     expect(all).toMatchObject({ truncated: false, head: 7 });
     expect((await store.objects.eventsSince(3, 1)).events.map((e) => e.version)).toEqual([4]);
     expect((await store.objects.eventsSince(7)).events).toEqual([]);
+    await d.run({ cmd: "create_block", tab_id: tab, req_id: "saga:1:0" });
+    expect((await store.objects.eventsByReqId("saga:1:0")).map((e) => e.event)).toEqual(["block_created"]);
+    expect(await store.objects.eventsByReqId("saga:1:1")).toEqual([]);
     await store.close();
   });
 

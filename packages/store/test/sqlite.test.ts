@@ -14,7 +14,7 @@ describe("opening and migrating", () => {
   it("a fresh data dir reports pending migrations, migrates, stamps user_version; reopening is a no-op", async () => {
     const dir = tempDir();
     const store = await openStore({ dataDir: dir });
-    expect(store.pendingMigrations).toBe(3);
+    expect(store.pendingMigrations).toBe(4);
     await store.migrate();
     expect(store.pendingMigrations).toBe(0);
     await store.close();
@@ -40,7 +40,7 @@ describe("opening and migrating", () => {
       { name: "version", type: "INTEGER", pk: 0 },
       { name: "data", type: "TEXT", pk: 0 },
     ]);
-    expect(raw.pragma("user_version", { simple: true })).toBe(2);
+    expect(raw.pragma("user_version", { simple: true })).toBe(3);
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();
 
