@@ -1,0 +1,157 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+
+const CHILD = join(import.meta.dirname, "fixtures", "crash-child.mjs");
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+interface Result {
+  reports: { state: string; problems: string[] }[];
+  dispatched: number;
+  invariants: string[];
+  workspaces: number;
+  blocks: [string, string][];
+  unresolved: number;
+  sagas: string[];
+  steps: string[];
+}
+
+/** Collects stdout lines; resolves when a line starting with `prefix` appears. */
+function waitFor(child: ChildProcess, prefix: string, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error(`no "${prefix}" line from the child; got: ${buf}`)), timeoutMs);
+    child.stdout?.on("data", (d: Buffer) => {
+      buf += d;
+      const line = buf.split("\n").find((l) => l.startsWith(prefix));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        resolve(line.slice(prefix.length).trim());
+      }
+    });
+    child.on("exit", (code) => {
+      if (!buf.split("\n").some((l) => l.startsWith(prefix))) {
+        clearTimeout(timer);
+        reject(new Error(`child exited (${code}) before "${prefix}": ${buf}`));
+      }
+    });
+  });
+}
+
+async function killAt(
+  dir: string,
+  args: string[],
+  point: string,
+): Promise<{ seed: { tabId: string; blockId: string } }> {
+  const child = spawn(process.execPath, [CHILD, dir, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const seedLine = waitFor(child, "SEED");
+  await waitFor(child, `AT ${point}`);
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+  return { seed: JSON.parse(await seedLine) };
+}
+
+async function recover(dir: string, point?: string): Promise<Result> {
+  const child = spawn(process.execPath, [CHILD, dir, "recover", ...(point ? [point] : [])], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(await waitFor(child, "RESULT"));
+}
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "agentmux-crash-"));
+  dirs.push(d);
+  return d;
+}
+
+/** After recovery nothing is half done: the block is back home, the extra workspace gone, the log resolved. */
+function expectConsistent(result: Result, seed: { tabId: string; blockId: string }) {
+  expect(result.invariants).toEqual([]);
+  expect(result.unresolved).toBe(0);
+  expect(result.sagas).toEqual(["compensated"]);
+  expect(result.workspaces).toBe(1);
+  expect(result.blocks).toEqual([[seed.blockId, seed.tabId]]);
+}
+
+describe("SIGKILL at every step boundary of tear_off_block, then recovery on the next start", () => {
+  for (const [point, expectedSteps] of [
+    // Killed after journaling step 0's intent, before dispatch: nothing happened.
+    ["intent:0", ["0:create_workspace:failed"]],
+    // Killed after step 0's result: undo the workspace.
+    ["result:0", ["0:create_workspace:compensated", "1:delete_workspace:compensated<0"]],
+    // Killed with step 1 in flight: it never ran.
+    ["intent:1", ["0:create_workspace:compensated", "1:create_tab:failed", "2:delete_workspace:compensated<0"]],
+    [
+      "result:1",
+      [
+        "0:create_workspace:compensated",
+        "1:create_tab:compensated",
+        "2:delete_tab:compensated<1",
+        "3:delete_workspace:compensated<0",
+      ],
+    ],
+    [
+      "intent:2",
+      [
+        "0:create_workspace:compensated",
+        "1:create_tab:compensated",
+        "2:move_block:failed",
+        "3:delete_tab:compensated<1",
+        "4:delete_workspace:compensated<0",
+      ],
+    ],
+  ] as const) {
+    it(`killed at ${point}`, async () => {
+      const dir = tempDir();
+      const { seed } = await killAt(dir, ["run", point], point);
+      const result = await recover(dir);
+      expectConsistent(result, seed);
+      expect(result.steps).toEqual(expectedSteps);
+      // A second start finds nothing to do and dispatches nothing.
+      const again = await recover(dir);
+      expect(again.reports).toEqual([]);
+      expect(again.dispatched).toBe(0);
+    }, 60_000);
+  }
+
+  it("killed mid-compensation (first inverse in flight after a refused step)", async () => {
+    const dir = tempDir();
+    const { seed } = await killAt(dir, ["run", "intent:3", "fail"], "intent:3");
+    const result = await recover(dir);
+    expectConsistent(result, seed);
+    expect(result.steps).toEqual([
+      "0:create_workspace:compensated",
+      "1:create_tab:compensated",
+      "2:move_block:failed",
+      "3:delete_tab:failed<1",
+      "4:delete_tab:compensated<1",
+      "5:delete_workspace:compensated<0",
+    ]);
+  }, 60_000);
+
+  it("killed during recovery right after an inverse was applied: the next start does not apply it again", async () => {
+    const dir = tempDir();
+    const { seed } = await killAt(dir, ["run", "result:1"], "result:1");
+    // First recovery dies right after delete_tab (step 2) was persisted, before it was journaled.
+    const child = spawn(process.execPath, [CHILD, dir, "recover", "after:2"], { stdio: ["ignore", "pipe", "inherit"] });
+    await waitFor(child, "AT after:2");
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    const result = await recover(dir);
+    expectConsistent(result, seed);
+    // The in-flight inverse was found in the event log and recorded, not dispatched again.
+    expect(result.steps).toEqual([
+      "0:create_workspace:compensated",
+      "1:create_tab:compensated",
+      "2:delete_tab:compensated<1",
+      "3:delete_workspace:compensated<0",
+    ]);
+  }, 60_000);
+});
