@@ -33,6 +33,18 @@ export function parseObject<T extends OType>(otype: T, oid: string, text: string
   return r.data as ObjectData<T>;
 }
 
+/** Event fields that name an object, and the object's type. */
+const REFERENCE_FIELDS: Record<string, "workspace" | "tab" | "block" | "window" | undefined> = {
+  workspace_id: "workspace",
+  src_workspace_id: "workspace",
+  dst_workspace_id: "workspace",
+  tab_id: "tab",
+  src_tab_id: "tab",
+  dst_tab_id: "tab",
+  block_id: "block",
+  window_id: "window",
+};
+
 function removeId(list: string[], id: string): void {
   const i = list.indexOf(id);
   if (i >= 0) list.splice(i, 1);
@@ -55,6 +67,46 @@ export class ObjectBatch {
     private readonly db: Kysely<ObjectsDB>,
     private readonly clientOid: string | undefined,
   ) {}
+
+  /**
+   * Reads, with one query per object type, every object the events name
+   * (by their `*workspace_id`, `*tab_id`, `*block_id` and `window_id`
+   * fields), so applying them mostly hits memory.
+   */
+  async preload(events: readonly BusEvent[]): Promise<void> {
+    const wanted: Record<"workspace" | "tab" | "block" | "window", Set<string>> = {
+      workspace: new Set(),
+      tab: new Set(),
+      block: new Set(),
+      window: new Set(),
+    };
+    for (const ev of events) {
+      for (const [key, value] of Object.entries(ev)) {
+        if (typeof value !== "string") continue;
+        const otype = REFERENCE_FIELDS[key];
+        if (otype !== undefined && !this.#entries.has(`${otype}:${value}`)) wanted[otype].add(value);
+      }
+    }
+    for (const [otype, ids] of Object.entries(wanted) as [OType, Set<string>][]) {
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += 500) {
+        const chunk = list.slice(i, i + 500);
+        const rows = await this.db.selectFrom(table(otype)).select(["oid", "data"]).where("oid", "in", chunk).execute();
+        const found = new Map(rows.map((r) => [r.oid, r.data]));
+        for (const oid of chunk) {
+          const text = found.get(oid);
+          this.#entries.set(`${otype}:${oid}`, {
+            otype,
+            oid,
+            data: text === undefined ? null : parseObject(otype, oid, text),
+            existed: text !== undefined,
+            bumps: 0,
+            dirty: false,
+          });
+        }
+      }
+    }
+  }
 
   async #load<T extends OType>(otype: T, oid: string): Promise<Entry> {
     const key = `${otype}:${oid}`;

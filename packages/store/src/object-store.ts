@@ -50,6 +50,9 @@ type Db = Kysely<ObjectsDB>;
  * reducer events, written in one transaction together with the log.
  */
 export class ObjectStore {
+  /** Head version and client id as last committed (this instance is the only writer of objects.db). */
+  #cached: { head: number; clientOid: string | undefined } | undefined;
+
   constructor(readonly file: SqliteFile<ObjectsDB>) {}
 
   // --- reads -----------------------------------------------------------------
@@ -94,11 +97,26 @@ export class ObjectStore {
    * and are skipped, so applying a batch twice changes nothing.
    */
   async applyEvents(events: readonly BusEvent[]): Promise<ApplyResult> {
-    return this.file.transaction((trx) => this.#apply(trx, events));
+    return this.#write((trx) => this.#apply(trx, events));
+  }
+
+  /** A write transaction; the cached head is dropped if it fails, and re-read by the next one. */
+  async #write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.file.transaction(fn);
+    } catch (err) {
+      this.#cached = undefined;
+      throw err;
+    }
   }
 
   async #apply(trx: Db, events: readonly BusEvent[], extra?: (batch: ObjectBatch) => void): Promise<ApplyResult> {
-    const head = await this.#metaNumber(trx, "head");
+    this.#cached ??= {
+      head: await this.#metaNumber(trx, "head"),
+      clientOid: await this.#meta(trx, "client_oid"),
+    };
+    const cached = this.#cached;
+    const head = cached.head;
     const fresh = events.filter((e) => e.version > head);
     for (let i = 1; i < fresh.length; i++) {
       if ((fresh[i] as BusEvent).version <= (fresh[i - 1] as BusEvent).version) {
@@ -106,8 +124,9 @@ export class ObjectStore {
       }
     }
     if (fresh.length === 0 && extra === undefined) return { applied: 0, head };
-    const batch = new ObjectBatch(trx, await this.#meta(trx, "client_oid"));
+    const batch = new ObjectBatch(trx, cached.clientOid);
     extra?.(batch);
+    await batch.preload(fresh);
     for (const ev of fresh) await batch.apply(ev);
     await batch.flush();
     const logged = fresh
@@ -121,6 +140,7 @@ export class ObjectStore {
     }
     const newHead = fresh.length > 0 ? (fresh[fresh.length - 1] as BusEvent).version : head;
     if (newHead !== head) await this.#setMeta(trx, "head", String(newHead));
+    cached.head = newHead;
     return { applied: fresh.length, head: newHead };
   }
 
@@ -187,7 +207,7 @@ export class ObjectStore {
     options: { retainEvents?: number; now?: string } = {},
   ): Promise<void> {
     const retain = options.retainEvents ?? DEFAULT_RETAIN_EVENTS;
-    await this.file.transaction(async (trx) => {
+    await this.#write(async (trx) => {
       const head = await this.#metaNumber(trx, "head");
       if (state.version > head) {
         throw new StoreError("invalid_argument", `snapshot at v${state.version} is ahead of the store (v${head})`);
@@ -281,8 +301,9 @@ export class ObjectStore {
     if (ws?.event !== "workspace_created") throw new StoreError("invalid_argument", "initial data: no workspace");
     run({ cmd: "create_tab", workspace_id: ws.workspace_id, name: "" });
     const clientOid = ctx.newId();
-    await this.file.transaction(async (trx) => {
+    await this.#write(async (trx) => {
       await this.#setMeta(trx, "client_oid", clientOid);
+      this.#cached = undefined;
       await this.#apply(trx, events, (batch) =>
         batch.put("client", clientOid, { otype: "client", windowids: [], meta: {} }),
       );

@@ -1,8 +1,14 @@
-import { Meta } from "@agentmux/common-ipc";
+import type { Meta as MetaMap } from "@agentmux/common-ipc";
 import { z } from "zod";
 import type { OType } from "./schema.js";
 
 const Id = z.string().min(1);
+
+/**
+ * Stored meta maps come out of JSON.parse, so their values are JSON already:
+ * reads check the structure, not every nested value again.
+ */
+const Meta = z.record(z.string(), z.unknown()) as unknown as z.ZodType<MetaMap>;
 
 /** Stored object shapes (the `data` column), validated on every read. */
 export const ObjectShapes = {

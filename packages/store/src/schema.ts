@@ -1,4 +1,4 @@
-import type { Generated, Kysely } from "kysely";
+import { type Generated, type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 
 /** The object types the store keeps, each in its own `db_<otype>` table. */
@@ -85,6 +85,8 @@ export const objectMigrations: Record<string, Migration> = {
           .addColumn("oid", "text", (c) => c.primaryKey())
           .addColumn("version", "integer", (c) => c.notNull().defaultTo(1))
           .addColumn("data", "text", (c) => c.notNull())
+          // SQLite storage detail: keep rows in the key's b-tree instead of a rowid table plus a key index.
+          .modifyEnd(sql`without rowid`)
           .execute();
       }
       await db.schema
@@ -115,7 +117,12 @@ export const objectMigrations: Record<string, Migration> = {
 objectMigrations["0003_event_req_id"] = {
   async up(db: AnyDB) {
     await db.schema.alterTable("event_log").addColumn("req_id", "text").execute();
-    await db.schema.createIndex("event_log_req_id").on("event_log").column("req_id").execute();
+    await db.schema
+      .createIndex("event_log_req_id")
+      .on("event_log")
+      .column("req_id")
+      .where(sql.ref("req_id"), "is not", null)
+      .execute();
   },
 };
 

@@ -1,5 +1,12 @@
 import Database from "better-sqlite3";
-import { Kysely, type QueryExecutorProvider, SqliteAdapter, SqliteDialect, sql } from "kysely";
+import {
+  Kysely,
+  type QueryExecutorProvider,
+  type SqliteDatabase,
+  SqliteDialect,
+  type SqliteStatement,
+  sql,
+} from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import { MigrationError, oneLineReason, SchemaTooNewError, translateError } from "./errors.js";
 
@@ -10,16 +17,38 @@ export interface OpenOptions {
   synchronous?: Synchronous;
 }
 
-/** SQLite does run DDL inside transactions; kysely's stock adapter just does not claim it. */
-class TransactionalSqliteAdapter extends SqliteAdapter {
-  override get supportsTransactionalDdl(): boolean {
-    return true;
-  }
-}
+/**
+ * The driver as kysely sees it, with prepared statements cached by SQL text
+ * (kysely prepares every query anew, which costs more than running it).
+ * Statements are only ever used one at a time, as kysely does.
+ */
+export class CachingDatabase implements SqliteDatabase {
+  readonly #cache = new Map<string, SqliteStatement>();
 
-class AgentmuxSqliteDialect extends SqliteDialect {
-  override createAdapter(): SqliteAdapter {
-    return new TransactionalSqliteAdapter();
+  constructor(
+    private readonly driver: Database.Database,
+    private readonly capacity = 512,
+  ) {}
+
+  prepare(text: string): SqliteStatement {
+    let stmt = this.#cache.get(text);
+    if (stmt !== undefined) {
+      // Refresh its place in the LRU order.
+      this.#cache.delete(text);
+    } else {
+      stmt = this.driver.prepare(text) as unknown as SqliteStatement;
+      if (this.#cache.size >= this.capacity) {
+        const oldest = this.#cache.keys().next().value as string;
+        this.#cache.delete(oldest);
+      }
+    }
+    this.#cache.set(text, stmt);
+    return stmt;
+  }
+
+  close(): void {
+    this.#cache.clear();
+    this.driver.close();
   }
 }
 
@@ -30,7 +59,7 @@ class AgentmuxSqliteDialect extends SqliteDialect {
  */
 export class SqliteFile<DB> {
   readonly db: Kysely<DB>;
-  readonly #migrator: Migrator;
+  readonly #provider: MigrationProvider;
   readonly #names: string[];
   #pending: number;
 
@@ -42,8 +71,7 @@ export class SqliteFile<DB> {
   ) {
     this.db = db;
     this.#names = Object.keys(migrations).sort();
-    const provider: MigrationProvider = { getMigrations: async () => migrations };
-    this.#migrator = new Migrator({ db, provider });
+    this.#provider = { getMigrations: async () => migrations };
     this.#pending = pending;
   }
 
@@ -53,7 +81,7 @@ export class SqliteFile<DB> {
     options: OpenOptions = {},
   ): Promise<SqliteFile<DB>> {
     const driver = new Database(path, { timeout: 5000 });
-    const db = new Kysely<DB>({ dialect: new AgentmuxSqliteDialect({ database: driver }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: new CachingDatabase(driver) }) });
     try {
       const names = Object.keys(migrations).sort();
       const applied = await readApplied(db);
@@ -78,21 +106,27 @@ export class SqliteFile<DB> {
   }
 
   /**
-   * Applies pending migrations one at a time, each in its own transaction.
-   * On failure the earlier ones stay applied and a {@link MigrationError}
-   * with a one-line reason is thrown.
+   * Applies pending migrations one at a time, each in its own transaction
+   * that takes the write lock before reading what is applied, so processes
+   * opening the same file at once never both run a migration. On failure
+   * the earlier ones stay applied and a {@link MigrationError} with a
+   * one-line reason is thrown.
    */
   async migrate(): Promise<void> {
-    while (this.#pending > 0) {
-      const { error, results } = await this.#migrator.migrateUp();
-      const failed = results?.find((r) => r.status === "Error");
-      if (error !== undefined || failed !== undefined) {
-        throw new MigrationError(failed?.migrationName ?? "?", oneLineReason(error ?? "failed"), { cause: error });
-      }
-      if (!results || results.length === 0) break;
-      this.#pending -= results.length;
-      const applied = this.#names.length - this.#pending;
-      await sql.raw(`PRAGMA user_version = ${applied}`).execute(this.db);
+    for (;;) {
+      const step = await this.transaction(async (conn) => {
+        const migrator = new Migrator({ db: conn, provider: this.#provider, disableTransactions: true });
+        const { error, results = [] } = await migrator.migrateUp();
+        const failed = results.find((r) => r.status === "Error");
+        if (error !== undefined || failed !== undefined) {
+          throw new MigrationError(failed?.migrationName ?? "?", oneLineReason(error ?? "failed"), { cause: error });
+        }
+        const applied = (await readApplied(conn)).length;
+        await sql.raw(`PRAGMA user_version = ${applied}`).execute(conn);
+        return { ran: results.length, applied };
+      });
+      this.#pending = this.#names.length - step.applied;
+      if (step.ran === 0 || this.#pending === 0) return;
     }
   }
 

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -128,4 +129,23 @@ describe("opening and migrating", () => {
     expect(raw.pragma("user_version", { simple: true })).toBe(1);
     raw.close();
   });
+});
+
+describe("several processes opening one fresh data dir at once", () => {
+  it("all succeed and the migrations run exactly once", async () => {
+    const dir = tempDir();
+    const child = join(import.meta.dirname, "fixtures", "append-child.mjs");
+    const runs = Array.from(
+      { length: 4 },
+      (_, i) =>
+        new Promise<number | null>((resolve) => {
+          const p = spawn(process.execPath, [child, dir, String.fromCharCode(65 + i), "0"], { stdio: "ignore" });
+          p.on("exit", resolve);
+        }),
+    );
+    expect(await Promise.all(runs)).toEqual([0, 0, 0, 0]);
+    const raw = new Database(join(dir, "db", "objects.db"), { readonly: true });
+    expect(raw.prepare("SELECT count(*) FROM kysely_migration").pluck().get()).toBe(3);
+    raw.close();
+  }, 30_000);
 });
