@@ -19,8 +19,8 @@ import Database from "better-sqlite3";
 import { emit, median, mulberry32 } from "./lib.ts";
 import { EventSource } from "./world.ts";
 
-const EVENTS = 20_000;
-const ROUNDS = 3;
+const EVENTS = 40_000;
+const ROUNDS = 7;
 
 function workload(hot: boolean): BusEvent[] {
   const src = new EventSource();

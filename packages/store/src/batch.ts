@@ -1,5 +1,6 @@
 import type { BusEvent } from "@agentmux/common-ipc";
 import type { Kysely } from "kysely";
+import type { CompiledStatements } from "./compiled.js";
 import { CorruptObjectError } from "./errors.js";
 import { mergeMeta } from "./meta.js";
 import { type ObjectData, ObjectShapes } from "./objects.js";
@@ -34,16 +35,16 @@ export function parseObject<T extends OType>(otype: T, oid: string, text: string
 }
 
 /** Event fields that name an object, and the object's type. */
-const REFERENCE_FIELDS: Record<string, "workspace" | "tab" | "block" | "window" | undefined> = {
-  workspace_id: "workspace",
-  src_workspace_id: "workspace",
-  dst_workspace_id: "workspace",
-  tab_id: "tab",
-  src_tab_id: "tab",
-  dst_tab_id: "tab",
-  block_id: "block",
-  window_id: "window",
-};
+const REFERENCE_FIELDS: readonly (readonly [string, "workspace" | "tab" | "block" | "window"])[] = [
+  ["workspace_id", "workspace"],
+  ["src_workspace_id", "workspace"],
+  ["dst_workspace_id", "workspace"],
+  ["tab_id", "tab"],
+  ["src_tab_id", "tab"],
+  ["dst_tab_id", "tab"],
+  ["block_id", "block"],
+  ["window_id", "window"],
+];
 
 function removeId(list: string[], id: string): void {
   const i = list.indexOf(id);
@@ -66,6 +67,7 @@ export class ObjectBatch {
   constructor(
     private readonly db: Kysely<ObjectsDB>,
     private readonly clientOid: string | undefined,
+    private readonly statements: CompiledStatements,
   ) {}
 
   /**
@@ -81,17 +83,22 @@ export class ObjectBatch {
       window: new Set(),
     };
     for (const ev of events) {
-      for (const [key, value] of Object.entries(ev)) {
-        if (typeof value !== "string") continue;
-        const otype = REFERENCE_FIELDS[key];
-        if (otype !== undefined && !this.#entries.has(`${otype}:${value}`)) wanted[otype].add(value);
+      const fields = ev as unknown as Record<string, unknown>;
+      for (const [key, otype] of REFERENCE_FIELDS) {
+        const value = fields[key];
+        if (typeof value === "string" && !this.#entries.has(`${otype}:${value}`)) wanted[otype].add(value);
       }
     }
     for (const [otype, ids] of Object.entries(wanted) as [OType, Set<string>][]) {
       const list = [...ids];
       for (let i = 0; i < list.length; i += 500) {
         const chunk = list.slice(i, i + 500);
-        const rows = await this.db.selectFrom(table(otype)).select(["oid", "data"]).where("oid", "in", chunk).execute();
+        const rows = await this.statements.run<{ oid: string; data: string }>(
+          this.db,
+          `select:${otype}:${chunk.length}`,
+          () => this.db.selectFrom(table(otype)).select(["oid", "data"]).where("oid", "in", chunk),
+          chunk,
+        );
         const found = new Map(rows.map((r) => [r.oid, r.data]));
         for (const oid of chunk) {
           const text = found.get(oid);
@@ -290,10 +297,13 @@ export class ObjectBatch {
     for (const [otype, entries] of byType) {
       const gone = entries.filter((e) => e.data === null && e.existed).map((e) => e.oid);
       for (let i = 0; i < gone.length; i += 500) {
-        await this.db
-          .deleteFrom(table(otype))
-          .where("oid", "in", gone.slice(i, i + 500))
-          .execute();
+        const chunk = gone.slice(i, i + 500);
+        await this.statements.run(
+          this.db,
+          `delete:${otype}:${chunk.length}`,
+          () => this.db.deleteFrom(table(otype)).where("oid", "in", chunk),
+          chunk,
+        );
       }
       // For a new row `version` is its final version; for an existing row it is the increment.
       const rows = entries
@@ -304,16 +314,22 @@ export class ObjectBatch {
           data: JSON.stringify(e.data),
         }));
       for (let i = 0; i < rows.length; i += 500) {
-        await this.db
-          .insertInto(table(otype))
-          .values(rows.slice(i, i + 500))
-          .onConflict((oc) =>
-            oc.column("oid").doUpdateSet((eb) => ({
-              data: eb.ref("excluded.data"),
-              version: eb(eb.ref(`${table(otype)}.version`), "+", eb.ref("excluded.version")),
-            })),
-          )
-          .execute();
+        const chunk = rows.slice(i, i + 500);
+        await this.statements.run(
+          this.db,
+          `upsert:${otype}:${chunk.length}`,
+          () =>
+            this.db
+              .insertInto(table(otype))
+              .values(chunk)
+              .onConflict((oc) =>
+                oc.column("oid").doUpdateSet((eb) => ({
+                  data: eb.ref("excluded.data"),
+                  version: eb(eb.ref(`${table(otype)}.version`), "+", eb.ref("excluded.version")),
+                })),
+              ),
+          chunk.flatMap((r) => [r.oid, r.version, r.data]),
+        );
       }
     }
   }

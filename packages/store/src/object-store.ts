@@ -10,6 +10,7 @@ import {
 } from "@agentmux/reducer";
 import type { Kysely } from "kysely";
 import { ObjectBatch, parseObject } from "./batch.js";
+import { CompiledStatements } from "./compiled.js";
 import { NotFoundError, StoreError } from "./errors.js";
 import type { StoredObject } from "./objects.js";
 import { type ObjectsDB, type OType, objectTable } from "./schema.js";
@@ -52,6 +53,7 @@ type Db = Kysely<ObjectsDB>;
 export class ObjectStore {
   /** Head version and client id as last committed (this instance is the only writer of objects.db). */
   #cached: { head: number; clientOid: string | undefined } | undefined;
+  readonly #statements = new CompiledStatements();
 
   constructor(readonly file: SqliteFile<ObjectsDB>) {}
 
@@ -124,7 +126,7 @@ export class ObjectStore {
       }
     }
     if (fresh.length === 0 && extra === undefined) return { applied: 0, head };
-    const batch = new ObjectBatch(trx, cached.clientOid);
+    const batch = new ObjectBatch(trx, cached.clientOid, this.#statements);
     extra?.(batch);
     await batch.preload(fresh);
     for (const ev of fresh) await batch.apply(ev);
@@ -133,10 +135,13 @@ export class ObjectStore {
       .filter((e) => !NOT_LOGGED.has(e.event))
       .map((e) => ({ version: e.version, kind: e.event, data: JSON.stringify(e), req_id: e.req_id ?? null }));
     for (let i = 0; i < logged.length; i += 500) {
-      await trx
-        .insertInto("event_log")
-        .values(logged.slice(i, i + 500))
-        .execute();
+      const chunk = logged.slice(i, i + 500);
+      await this.#statements.run(
+        trx,
+        `log:${chunk.length}`,
+        () => trx.insertInto("event_log").values(chunk),
+        chunk.flatMap((r) => [r.version, r.kind, r.data, r.req_id]),
+      );
     }
     const newHead = fresh.length > 0 ? (fresh[fresh.length - 1] as BusEvent).version : head;
     if (newHead !== head) await this.#setMeta(trx, "head", String(newHead));
@@ -324,10 +329,15 @@ export class ObjectStore {
   }
 
   async #setMeta(db: Db, key: string, value: string): Promise<void> {
-    await db
-      .insertInto("store_meta")
-      .values({ key, value })
-      .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
-      .execute();
+    await this.#statements.run(
+      db,
+      "set-meta",
+      () =>
+        db
+          .insertInto("store_meta")
+          .values({ key, value })
+          .onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value") }))),
+      [key, value],
+    );
   }
 }
