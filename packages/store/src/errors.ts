@@ -7,7 +7,8 @@ export type StoreErrorCode =
   | "not_found"
   | "already_exists"
   | "disk_full"
-  | "invalid_argument";
+  | "invalid_argument"
+  | "unsupported_runtime";
 
 export class StoreError extends Error {
   override readonly name: string = "StoreError";

@@ -8,7 +8,18 @@ import {
   sql,
 } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
-import { MigrationError, oneLineReason, SchemaTooNewError, translateError } from "./errors.js";
+import { MigrationError, oneLineReason, SchemaTooNewError, StoreError, translateError } from "./errors.js";
+
+/** better-sqlite3 13's native addon crashes on older Node versions instead of failing to load. */
+function assertRuntime(): void {
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    throw new StoreError(
+      "unsupported_runtime",
+      `@agentmux/store needs Node >= 22.12 (for better-sqlite3 13); this is Node ${process.versions.node}`,
+    );
+  }
+}
 
 export type Synchronous = "normal" | "full";
 
@@ -80,6 +91,7 @@ export class SqliteFile<DB> {
     migrations: Record<string, Migration>,
     options: OpenOptions = {},
   ): Promise<SqliteFile<DB>> {
+    assertRuntime();
     const driver = new Database(path, { timeout: 5000 });
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: new CachingDatabase(driver) }) });
     try {
