@@ -134,7 +134,13 @@ export const GetBlockOutput = command("get_block_output", {
 });
 export const SubscribeOutput = command("subscribe_output", { block_ids: z.array(id).default([]) });
 
+// --- sagas (agentmux extension: multi-step operations srv runs as sagas) -----
+export const TearOffTab = command("tear_off_tab", { tab_id: id });
+export const TearOffBlock = command("tear_off_block", { block_id: id });
+export const PromoteBlockToTab = command("promote_block_to_tab", { block_id: id });
+
 export const SESSION_COMMANDS = ["register", "ping", "goodbye", "get_srv_snapshot", "get_events"] as const;
+export const SAGA_COMMANDS = ["tear_off_tab", "tear_off_block", "promote_block_to_tab"] as const;
 export const AGENT_COMMANDS = [
   "agent_send",
   "agent_interrupt",
@@ -189,6 +195,9 @@ export const Command = z.discriminatedUnion("cmd", [
   AgentStop,
   GetBlockOutput,
   SubscribeOutput,
+  TearOffTab,
+  TearOffBlock,
+  PromoteBlockToTab,
 ]);
 
 /** A parsed command (defaults applied). */
@@ -210,6 +219,12 @@ export function isLayoutCommand(cmd: Command): boolean {
 }
 
 const AGENT_COMMAND_NAMES = new Set<string>(AGENT_COMMANDS);
+const SAGA_COMMAND_NAMES = new Set<string>(SAGA_COMMANDS);
+
+/** True for the saga extension commands (run by srv as multi-step sagas, not by the reducer). */
+export function isSagaCommand(cmd: Command): boolean {
+  return SAGA_COMMAND_NAMES.has(cmd.cmd);
+}
 
 /** True for the agent extension commands (served by srv's agent runtime, not the reducer). */
 export function isAgentCommand(cmd: Command): boolean {

@@ -217,10 +217,16 @@ export const BusEvent = z.discriminatedUnion("event", [
 export type BusEvent = z.output<typeof BusEvent>;
 
 /**
- * The private reply to `get_events`. `truncated` (an agentmux extension,
- * default false) is true when events after `since` were no longer available.
+ * The private reply to `get_events`. agentmux extensions: `truncated`
+ * (default false) is true when events after `since` were no longer available;
+ * `more` (default false) is true when another `event_list` page follows (a
+ * long catch-up is sent in pages that each fit a frame).
  */
-export const EventList = event("event_list", { events: z.array(BusEvent), truncated: z.boolean().default(false) });
+export const EventList = event("event_list", {
+  events: z.array(BusEvent),
+  truncated: z.boolean().default(false),
+  more: z.boolean().default(false),
+});
 
 export const Event = z.discriminatedUnion("event", [...BusEvent.options, EventList]);
 

@@ -57,6 +57,9 @@ export const COMMAND_EXAMPLES: Record<string, string> = {
   agent_stop: '{"cmd":"agent_stop","block_id":"b1","force":false}',
   get_block_output: '{"cmd":"get_block_output","block_id":"b1","offset":0,"limit":65536}',
   subscribe_output: '{"cmd":"subscribe_output","block_ids":["b1","b2"]}',
+  tear_off_tab: '{"cmd":"tear_off_tab","tab_id":"t2","req_id":"tear-1"}',
+  tear_off_block: '{"cmd":"tear_off_block","block_id":"b1"}',
+  promote_block_to_tab: '{"cmd":"promote_block_to_tab","block_id":"b1"}',
 };
 
 const busEvents: Record<string, string> = {
@@ -120,5 +123,5 @@ const busEvents: Record<string, string> = {
 
 export const EVENT_EXAMPLES: Record<string, string> = {
   ...busEvents,
-  event_list: `{"event":"event_list","events":[${busEvents.pong},${busEvents.tab_created}],"truncated":false,"version":46}`,
+  event_list: `{"event":"event_list","events":[${busEvents.pong},${busEvents.tab_created}],"truncated":false,"more":false,"version":46}`,
 };

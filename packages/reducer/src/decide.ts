@@ -1,4 +1,11 @@
-import { type BusEvent, type Command, type CommandOf, isAgentCommand, isLayoutCommand } from "@agentmux/common-ipc";
+import {
+  type BusEvent,
+  type Command,
+  type CommandOf,
+  isAgentCommand,
+  isLayoutCommand,
+  isSagaCommand,
+} from "@agentmux/common-ipc";
 import { Emitter } from "./emit.js";
 import { snapshot } from "./snapshot.js";
 import type { DecideContext, ReducerState } from "./state.js";
@@ -278,6 +285,7 @@ export function notForReducer(cmd: Command): string | undefined {
   if (isLayoutCommand(cmd)) return LAYOUT_NOT_SUPPORTED;
   if (cmd.cmd === "get_events") return "get_events is answered by the connection, not the reducer";
   if (isAgentCommand(cmd)) return `${cmd.cmd} is served by the agent runtime, not the reducer`;
+  if (isSagaCommand(cmd)) return `${cmd.cmd} runs as a saga in srv, not in the reducer`;
   return undefined;
 }
 

@@ -8,7 +8,8 @@ export type StoreErrorCode =
   | "already_exists"
   | "disk_full"
   | "invalid_argument"
-  | "unsupported_runtime";
+  | "unsupported_runtime"
+  | "lock_held";
 
 export class StoreError extends Error {
   override readonly name: string = "StoreError";

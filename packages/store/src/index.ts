@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export { type FileInfo, type FileOptions, FileStore, PART_SIZE, type ReadResult } from "./file-store.js";
+export { FileLock, LockHeldError } from "./lock.js";
 export { mergeMeta } from "./meta.js";
 export {
   type ApplyResult,

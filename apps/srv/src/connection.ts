@@ -1,0 +1,243 @@
+import {
+  type BusEvent,
+  type Command,
+  decodeCommand,
+  type Event,
+  errorEvent,
+  isAgentCommand,
+  isSagaCommand,
+  type ProtocolError,
+  protocolErrorEvent,
+} from "@agentmux/common-ipc";
+import type { Logger } from "pino";
+import type { Subscription } from "rxjs";
+import type { Core } from "./core.js";
+import type { Sagas } from "./sagas.js";
+
+/** One client's outgoing side, whatever the transport. */
+export interface Sink {
+  /** Queues one frame of text. */
+  send(text: string): void;
+  /** Bytes queued and not yet written. */
+  buffered(): number;
+  /** Closes after what is queued (forcibly if the peer stops reading). */
+  close(): void;
+}
+
+export interface Services {
+  core: Core;
+  sagas: Sagas;
+  logger: Logger;
+  /** Queued outgoing bytes beyond which a client is told `lagged` and closed. */
+  maxBufferedBytes: number;
+  /** Largest incoming frame (bytes); larger ones get `frame_too_large` and a close. */
+  maxFrameBytes: number;
+}
+
+/** Events in one `event_list` page: a long catch-up goes out in pages that each fit a frame. */
+const PAGE_EVENTS = 1000;
+const PAGE_BYTES = 512 * 1024;
+
+/** Pages of an event_list reply (at least one, possibly empty). */
+export async function eventListPages(core: Core, since: number, reqId?: string): Promise<Event[]> {
+  let events: BusEvent[];
+  let truncated = false;
+  const ring = core.ring.eventsSince(since);
+  if (!ring.truncated) {
+    events = ring.events;
+  } else {
+    // The ring no longer reaches back: read the durable log up to now.
+    events = [];
+    let cursor = since;
+    for (;;) {
+      const page = await core.store.objects.eventsSince(cursor, 10_000);
+      truncated ||= page.truncated;
+      events.push(...page.events);
+      if (page.events.length < 10_000) break;
+      cursor = (page.events.at(-1) as BusEvent).version;
+    }
+  }
+  const version = core.state.version;
+  const pages: Event[] = [];
+  let current: BusEvent[] = [];
+  let bytes = 0;
+  const flush = (more: boolean) => {
+    const page: Event = { event: "event_list", events: current, truncated, more, version };
+    if (reqId !== undefined) page.req_id = reqId;
+    pages.push(page);
+    current = [];
+    bytes = 0;
+  };
+  for (const ev of events) {
+    const size = JSON.stringify(ev).length;
+    if (current.length > 0 && (current.length >= PAGE_EVENTS || bytes + size > PAGE_BYTES)) flush(true);
+    current.push(ev);
+    bytes += size;
+  }
+  flush(false);
+  return pages;
+}
+
+export interface Outcome {
+  /** Broadcast events the command caused (already published on the bus). */
+  caused: BusEvent[];
+  /** Private replies for the requester only (event lists, refusals). */
+  replies: Event[];
+}
+
+/**
+ * Executes a command from a registered client (or an HTTP request): the
+ * server-side commands (get_events, sagas, agent commands) here, everything
+ * else through the dispatcher.
+ */
+export async function execute(services: Services, cmd: Command, registeredPid: number | null): Promise<Outcome> {
+  const { core, sagas } = services;
+  const reqId = cmd.req_id;
+  if (cmd.cmd === "get_events") return { caused: [], replies: await eventListPages(core, cmd.since, reqId) };
+  if (isAgentCommand(cmd)) {
+    const refusal = errorEvent("invalid_command", `${cmd.cmd}: agents are not available in this srv yet`, { reqId });
+    return { caused: [], replies: [refusal] };
+  }
+  if (isSagaCommand(cmd)) {
+    const run = await sagas.run(cmd);
+    return { caused: run.events, replies: run.refusal ? [run.refusal] : [] };
+  }
+  return { caused: await core.submit(cmd, { registeredPid }), replies: [] };
+}
+
+/**
+ * The rules every transport shares: register first, private errors with
+ * version 0, req_id echo, subscribed to the bus before the first frame is
+ * read, get_events from the ring or the durable log, bounded outgoing queue
+ * (`lagged` then close), a synthetic goodbye when a registered client
+ * disappears without one.
+ */
+export class Connection {
+  readonly id: number;
+  #pid: number | null = null;
+  #closed = false;
+  #saidGoodbye = false;
+  readonly #subscription: Subscription;
+  #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+
+  constructor(
+    private readonly services: Services,
+    private readonly sink: Sink,
+    id: number,
+    private readonly onBackpressure?: (paused: boolean) => void,
+  ) {
+    this.id = id;
+    // Subscribe before anything is read, so no event falls into a gap.
+    this.#subscription = services.core.events$.subscribe((ev) => this.#deliver(ev));
+  }
+
+  get registeredPid(): number | null {
+    return this.#pid;
+  }
+
+  /** Handles one incoming text frame; frames of one connection are handled strictly in order. */
+  receive(text: string): void {
+    this.#enqueue(() => this.#handleText(text));
+  }
+
+  /** A frame the transport could not even read (too large, binary): a private error in turn, and close if fatal. */
+  reject(err: ProtocolError, fatal: boolean): void {
+    this.#enqueue(async () => {
+      this.#private(protocolErrorEvent(err, fatal));
+      if (fatal) this.close();
+    });
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    if (this.#closed) return;
+    this.#pending++;
+    if (this.#pending === 64) this.onBackpressure?.(true);
+    this.#chain = this.#chain
+      .then(() => (this.#closed ? undefined : work()))
+      .catch((err: unknown) => {
+        this.services.logger.error({ err, conn: this.id }, "command failed");
+        this.#private(errorEvent("internal", "internal error while handling the command"));
+      })
+      .finally(() => {
+        this.#pending--;
+        if (this.#pending === 16) this.onBackpressure?.(false);
+      });
+  }
+
+  /** The peer will send nothing more: answer what it sent, then close. */
+  endOfInput(): void {
+    this.#enqueue(async () => this.close());
+  }
+
+  /** The transport saw the peer go away (or is closing it). */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subscription.unsubscribe();
+    const pid = this.#pid;
+    if (pid !== null && !this.#saidGoodbye) {
+      // Synthetic goodbye, so the pid can register again.
+      void this.#chain.then(() =>
+        this.services.core.submit({ cmd: "goodbye" }, { registeredPid: pid }).catch((err: unknown) => {
+          this.services.logger.warn({ err, pid }, "synthetic goodbye failed");
+        }),
+      );
+    }
+  }
+
+  close(): void {
+    this.sink.close();
+    this.closed();
+  }
+
+  #deliver(ev: BusEvent): void {
+    if (this.#closed) return;
+    if (this.sink.buffered() > this.services.maxBufferedBytes) {
+      this.services.logger.warn({ conn: this.id }, "client too slow: lagged");
+      this.#closed = true;
+      this.#subscription.unsubscribe();
+      this.sink.send(JSON.stringify(errorEvent("lagged", "too slow: events were not read in time", { fatal: true })));
+      this.sink.close();
+      this.closed();
+      return;
+    }
+    this.sink.send(JSON.stringify(ev));
+  }
+
+  #private(ev: Event): void {
+    if (!this.#closed) this.sink.send(JSON.stringify(ev));
+  }
+
+  async #handleText(text: string): Promise<void> {
+    if (this.#closed) return;
+    const parsed = decodeCommand(text);
+    if (!parsed.ok) return this.#private(protocolErrorEvent(parsed.error));
+    await this.#handle(parsed.value);
+  }
+
+  async #handle(cmd: Command): Promise<void> {
+    const { core } = this.services;
+    const reqId = cmd.req_id;
+    if (this.#pid === null) {
+      if (cmd.cmd === "register") {
+        const events = await core.submit(cmd, { registeredPid: null });
+        if (events.some((e) => e.event === "registered")) this.#pid = cmd.pid;
+        return;
+      }
+      const fatal = cmd.cmd === "goodbye";
+      this.#private(errorEvent("not_registered", `register first (got ${cmd.cmd})`, { fatal, reqId }));
+      if (fatal) this.close();
+      return;
+    }
+    if (cmd.cmd === "register") {
+      return this.#private(errorEvent("already_registered", "this connection is already registered", { reqId }));
+    }
+    const { replies } = await execute(this.services, cmd, this.#pid);
+    for (const reply of replies) this.#private(reply);
+    if (cmd.cmd === "goodbye") {
+      this.#saidGoodbye = true;
+      this.close();
+    }
+  }
+}

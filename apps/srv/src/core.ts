@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import type { BusEvent, Command } from "@agentmux/common-ipc";
+import { type DraftEvent, decide, EventRing, evolve, type ReducerState } from "@agentmux/reducer";
+import type { Store } from "@agentmux/store";
+import type { Logger } from "pino";
+import { Subject } from "rxjs";
+
+/** Who a command comes from: the pid its connection registered with (none over HTTP). */
+export interface Origin {
+  registeredPid: number | null;
+}
+
+type Job =
+  | { kind: "command"; cmd: Command; origin: Origin; resolve: (e: BusEvent[]) => void; reject: (e: unknown) => void }
+  | {
+      kind: "emit";
+      drafts: DraftEvent[];
+      reqId?: string;
+      resolve: (e: BusEvent[]) => void;
+      reject: (e: unknown) => void;
+    };
+
+export interface CoreOptions {
+  store: Store;
+  state: ReducerState;
+  logger: Logger;
+  srvPid: number;
+  srvVersion: string;
+  /** Write a state snapshot after this many events (default 10 000). */
+  snapshotEvery?: number;
+  /** Most commands taken into one commit. */
+  maxBatch?: number;
+}
+
+/**
+ * The single writer. Every state change goes through one strictly serial
+ * queue: `decide` → `store.applyEvents` (persist) → publish (version, ring,
+ * bus). Commands that arrive while a commit is in flight are taken together
+ * into the next commit. Nothing is published before it is persisted.
+ */
+export class Core {
+  state: ReducerState;
+  readonly ring = new EventRing();
+  /** Every published event, in version order. Subscribe before reading a client's first frame. */
+  readonly events$ = new Subject<BusEvent>();
+  readonly store: Store;
+  readonly #logger: Logger;
+  readonly #srvPid: number;
+  readonly #srvVersion: string;
+  readonly #snapshotEvery: number;
+  readonly #maxBatch: number;
+  #queue: Job[] = [];
+  #pumping = false;
+  #idle: (() => void)[] = [];
+  #lastSnapshot: number;
+
+  constructor(options: CoreOptions) {
+    this.state = options.state;
+    this.store = options.store;
+    this.#logger = options.logger;
+    this.#srvPid = options.srvPid;
+    this.#srvVersion = options.srvVersion;
+    this.#snapshotEvery = options.snapshotEvery ?? 10_000;
+    this.#maxBatch = options.maxBatch ?? 512;
+    this.#lastSnapshot = options.state.version;
+  }
+
+  /** Runs one command; resolves with the events it caused once they are persisted and published. */
+  submit(cmd: Command, origin: Origin): Promise<BusEvent[]> {
+    return new Promise((resolve, reject) => this.#enqueue({ kind: "command", cmd, origin, resolve, reject }));
+  }
+
+  /** Versions, persists and publishes events made outside the reducer (saga lifecycle, boot facts). */
+  emit(drafts: DraftEvent[], reqId?: string): Promise<BusEvent[]> {
+    const job: Job = { kind: "emit", drafts, resolve: () => {}, reject: () => {} };
+    if (reqId !== undefined) job.reqId = reqId;
+    return new Promise((resolve, reject) => {
+      job.resolve = resolve;
+      job.reject = reject;
+      this.#enqueue(job);
+    });
+  }
+
+  /** Resolves when the queue is empty (shutdown waits for it). */
+  drain(): Promise<void> {
+    if (!this.#pumping && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.#idle.push(r));
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    if (!this.#pumping) {
+      this.#pumping = true;
+      // Let commands that arrive in the same tick join the first commit.
+      setImmediate(() => void this.#pump());
+    }
+  }
+
+  /** The registered event carries sentinels the server fills with its own identity, before log and bus. */
+  #patch(ev: BusEvent): BusEvent {
+    if (ev.event === "registered" && ev.launcher_pid === 0 && ev.launcher_version === "") {
+      return { ...ev, launcher_pid: this.#srvPid, launcher_version: this.#srvVersion };
+    }
+    return ev;
+  }
+
+  async #pump(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const jobs = this.#queue.splice(0, this.#maxBatch);
+      const results: BusEvent[][] = [];
+      const batch: BusEvent[] = [];
+      const ctx = { now: new Date().toISOString(), newId: randomUUID };
+      for (const job of jobs) {
+        let events: BusEvent[];
+        if (job.kind === "command") {
+          events = decide(this.state, job.cmd, { ...ctx, registeredPid: job.origin.registeredPid });
+        } else {
+          events = job.drafts.map((d, i) => {
+            const ev = { ...d, version: this.state.version + i + 1 } as BusEvent;
+            if (job.reqId !== undefined) ev.req_id = job.reqId;
+            return ev;
+          });
+        }
+        events = events.map((e) => this.#patch(e));
+        for (const ev of events) evolve(this.state, ev);
+        batch.push(...events);
+        results.push(events);
+      }
+      try {
+        if (batch.length > 0) await this.store.objects.applyEvents(batch);
+      } catch (err) {
+        // Nothing of this batch was persisted or published: go back to what the store holds.
+        this.#logger.error({ err, commands: jobs.length }, "could not persist a batch; state reloaded from the store");
+        this.state = await this.store.objects.loadState();
+        for (const job of jobs) job.reject(err);
+        continue;
+      }
+      for (const ev of batch) {
+        this.ring.push(ev);
+        this.events$.next(ev);
+      }
+      jobs.forEach((job, i) => {
+        job.resolve(results[i] as BusEvent[]);
+      });
+      await this.#maybeSnapshot();
+    }
+    this.#pumping = false;
+    for (const idle of this.#idle.splice(0)) idle();
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    if (this.state.version - this.#lastSnapshot < this.#snapshotEvery) return;
+    try {
+      await this.store.objects.writeSnapshot(this.state, { now: new Date().toISOString() });
+      this.#lastSnapshot = this.state.version;
+    } catch (err) {
+      this.#logger.warn({ err }, "could not write a state snapshot");
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { type BusEvent, type Command, type CommandOf, type Event, errorEvent } from "@agentmux/common-ipc";
+import type { SagaDefinition, SagaLog } from "@agentmux/saga";
+import { SagaRunner } from "@agentmux/saga";
+import type { Logger } from "pino";
+import type { Core } from "./core.js";
+
+type SagaCommand = CommandOf<"tear_off_tab" | "tear_off_block" | "promote_block_to_tab">;
+
+export interface SagaRun {
+  /** Every event the saga caused: saga_started, each step's events, saga_completed or saga_failed. */
+  events: BusEvent[];
+  /** A private error when the saga could not even start (e.g. the block does not exist). */
+  refusal?: Event;
+}
+
+function created<E extends BusEvent["event"]>(events: readonly BusEvent[] | undefined, kind: E) {
+  const ev = events?.find((e) => e.event === kind);
+  if (!ev) throw new Error(`expected a ${kind} event`);
+  return ev as Extract<BusEvent, { event: E }>;
+}
+
+/**
+ * The multi-step operations srv offers as commands, run with the saga
+ * package through the same dispatcher as everything else. Runs are
+ * serialised, so two sagas never interleave on the same objects.
+ */
+export class Sagas {
+  #chain: Promise<unknown> = Promise.resolve();
+  #collect: BusEvent[] | undefined;
+  #reqId: string | undefined;
+
+  private constructor(
+    private readonly core: Core,
+    private runner: SagaRunner | undefined,
+  ) {}
+
+  static async create(core: Core, log: SagaLog, logger: Logger): Promise<Sagas> {
+    const sagas = new Sagas(core, undefined);
+    sagas.runner = await SagaRunner.create({
+      log,
+      dispatch: async (cmd) => {
+        const events = await core.submit(cmd, { registeredPid: null });
+        sagas.#collect?.push(...events);
+        return events;
+      },
+      publish: async (draft) => {
+        const events = await core.emit([draft], sagas.#reqId);
+        sagas.#collect?.push(...events);
+      },
+      onWarning: (message, err) => logger.warn({ err }, message),
+    });
+    return sagas;
+  }
+
+  /** Runs a saga command to its end. */
+  run(cmd: Command): Promise<SagaRun> {
+    const next = this.#chain.then(() => this.#run(cmd as SagaCommand));
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  async #run(cmd: SagaCommand): Promise<SagaRun> {
+    const def = this.#define(cmd);
+    if ("refusal" in def)
+      return { events: [], refusal: errorEvent("invalid_command", def.refusal, { reqId: cmd.req_id }) };
+    this.#collect = [];
+    this.#reqId = cmd.req_id;
+    try {
+      await (this.runner as SagaRunner).run(def, cmd);
+      return { events: this.#collect };
+    } finally {
+      this.#collect = undefined;
+      this.#reqId = undefined;
+    }
+  }
+
+  #define(cmd: SagaCommand): SagaDefinition | { refusal: string } {
+    const state = this.core.state;
+    switch (cmd.cmd) {
+      case "tear_off_tab": {
+        const tab = state.tabs.get(cmd.tab_id);
+        if (!tab) return { refusal: `tear_off_tab: tab not found: ${cmd.tab_id}` };
+        if ((state.workspaces.get(tab.workspaceId)?.tabIds.length ?? 0) < 2) {
+          return { refusal: "tear_off_tab: the workspace's only tab cannot be torn off" };
+        }
+        const src = tab.workspaceId;
+        return {
+          name: "tear_off_tab",
+          steps: [
+            () => ({ cmd: "create_workspace", name: "" }),
+            ([ws]) => ({
+              cmd: "move_tab",
+              tab_id: cmd.tab_id,
+              src_workspace_id: src,
+              dst_workspace_id: created(ws, "workspace_created").workspace_id,
+              dst_index: 0,
+            }),
+          ],
+        };
+      }
+      case "tear_off_block": {
+        const tabId = state.blocks.get(cmd.block_id);
+        if (tabId === undefined) return { refusal: `tear_off_block: block not found: ${cmd.block_id}` };
+        return {
+          name: "tear_off_block",
+          steps: [
+            () => ({ cmd: "create_workspace", name: "" }),
+            ([ws]) => ({ cmd: "create_tab", workspace_id: created(ws, "workspace_created").workspace_id, name: "" }),
+            ([, tab]) => ({
+              cmd: "move_block",
+              block_id: cmd.block_id,
+              src_tab_id: tabId,
+              dst_tab_id: created(tab, "tab_created").tab_id,
+              dst_index: 0,
+            }),
+          ],
+        };
+      }
+      case "promote_block_to_tab": {
+        const tabId = state.blocks.get(cmd.block_id);
+        const workspaceId = tabId === undefined ? undefined : state.tabs.get(tabId)?.workspaceId;
+        if (tabId === undefined || workspaceId === undefined) {
+          return { refusal: `promote_block_to_tab: block not found: ${cmd.block_id}` };
+        }
+        return {
+          name: "promote_block_to_tab",
+          steps: [
+            () => ({ cmd: "create_tab", workspace_id: workspaceId, name: "" }),
+            ([tab]) => ({
+              cmd: "move_block",
+              block_id: cmd.block_id,
+              src_tab_id: tabId,
+              dst_tab_id: created(tab, "tab_created").tab_id,
+              dst_index: 0,
+            }),
+          ],
+        };
+      }
+    }
+  }
+}

@@ -1,0 +1,230 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { decodeCommand, type Event, errorEvent, FrameTooLargeError, ProtocolError } from "@agentmux/common-ipc";
+import { WebSocket, WebSocketServer } from "ws";
+import { Connection, execute, type Services } from "../connection.js";
+import type { Listener } from "./unix.js";
+
+export interface WebOptions {
+  webPort: number;
+  wsPort: number;
+  authKey: string;
+  srvVersion: string;
+  startedAt: number;
+  /** Interval of WebSocket ping keepalives; a peer that misses two is dropped. */
+  keepaliveMs?: number;
+}
+
+export interface WebListeners {
+  web: Listener;
+  ws: Listener;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/** Constant-time comparison of a presented key with the real one. */
+function authorized(presented: string | undefined | null, key: Buffer): boolean {
+  return typeof presented === "string" && timingSafeEqual(digest(presented), key);
+}
+
+/** `http://127.0.0.1[:port]`, `http://localhost[:port]`, `http://[::1][:port]` (http or https). */
+export function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const u = new URL(origin);
+    return (
+      (u.protocol === "http:" || u.protocol === "https:") && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)
+    );
+  } catch {
+    return false;
+  }
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a request body of at most `max` bytes; undefined when it is larger. */
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) over = true;
+      else parts.push(chunk);
+    });
+    req.on("end", () => resolve(over ? undefined : Buffer.concat(parts)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * The HTTP surface (`GET /health`, `POST /api/v1/command`) and WebSocket
+ * `/ws`, served alike on two loopback listeners (web and ws).
+ */
+export async function listenWeb(options: WebOptions, services: Services, nextId: () => number): Promise<WebListeners> {
+  const key = digest(options.authKey);
+  const keepaliveMs = options.keepaliveMs ?? 10_000;
+  // Frames a little over the cap still arrive whole, so the client gets a typed error rather than a bare close.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: services.maxFrameBytes * 4 });
+
+  async function command(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req, services.maxFrameBytes);
+    if (body === undefined) {
+      return json(res, 413, {
+        error: "frame_too_large",
+        events: [errorEvent("frame_too_large", "request body over the frame cap")],
+      });
+    }
+    const parsed = decodeCommand(body.toString("utf8"));
+    if (!parsed.ok)
+      return json(res, 400, {
+        error: "invalid_command",
+        events: [errorEvent("invalid_command", parsed.error.message, { reqId: parsed.error.reqId })],
+      });
+    const cmd = parsed.value;
+    if (cmd.cmd === "register" || cmd.cmd === "goodbye") {
+      const refusal = errorEvent("invalid_command", `${cmd.cmd} has no meaning over HTTP (each request stands alone)`, {
+        reqId: cmd.req_id,
+      });
+      return json(res, 400, { error: "invalid_command", events: [refusal] });
+    }
+    const { caused, replies } = await execute(services, cmd, null);
+    const events: Event[] = [...replies, ...caused];
+    json(res, 200, { events });
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.setHeader("x-agentmux-srv-version", options.srvVersion);
+    const origin = req.headers.origin;
+    if (origin && isLoopbackOrigin(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "origin");
+    }
+    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    if (req.method === "OPTIONS") {
+      res.setHeader("access-control-allow-headers", "content-type, x-authkey");
+      res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === "GET" && path === "/health") {
+      return json(res, 200, {
+        status: "ok",
+        version: options.srvVersion,
+        uptime_ms: Date.now() - options.startedAt,
+        state_version: services.core.state.version,
+      });
+    }
+    if (!authorized(req.headers["x-authkey"] as string | undefined, key)) {
+      return json(res, 401, { error: "unauthorized" });
+    }
+    if (req.method === "POST" && path === "/api/v1/command") return command(req, res);
+    return json(res, 404, { error: "not_found" });
+  }
+
+  function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+    const body = JSON.stringify({ error: text });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-agentmux-srv-version: ${options.srvVersion}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => {});
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname !== "/ws") return refuseUpgrade(socket, 404, "not_found");
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isLoopbackOrigin(origin)) return refuseUpgrade(socket, 403, "forbidden");
+    const presented = (req.headers["x-authkey"] as string | undefined) ?? url.searchParams.get("authkey");
+    if (!authorized(presented, key)) return refuseUpgrade(socket, 401, "unauthorized");
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws));
+  }
+
+  function serve(ws: WebSocket): void {
+    const conn = new Connection(
+      services,
+      {
+        send: (text) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(text);
+        },
+        buffered: () => ws.bufferedAmount,
+        close: () => {
+          ws.close(1000);
+          setTimeout(() => ws.terminate(), 2000).unref();
+        },
+      },
+      nextId(),
+    );
+    let alive = true;
+    const keepalive = setInterval(() => {
+      if (!alive) {
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, keepaliveMs);
+    keepalive.unref();
+    ws.on("pong", () => {
+      alive = true;
+    });
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      alive = true;
+      if (isBinary)
+        return conn.reject(
+          new ProtocolError("invalid_command", "binary frames are not accepted: send JSON text"),
+          false,
+        );
+      if (data.length > services.maxFrameBytes)
+        return conn.reject(new FrameTooLargeError(services.maxFrameBytes), true);
+      conn.receive(data.toString("utf8"));
+    });
+    ws.on("error", () => {});
+    ws.on("close", () => {
+      clearInterval(keepalive);
+      conn.closed();
+    });
+  }
+
+  const servers: http.Server[] = [];
+  async function listen(port: number): Promise<Listener> {
+    const server = http.createServer((req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        services.logger.error({ err }, "http request failed");
+        if (!res.headersSent) json(res, 500, { error: "internal" });
+      });
+    });
+    server.on("upgrade", upgrade);
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const { address, port: bound } = server.address() as AddressInfo;
+    return {
+      address: `${address}:${bound}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
+  }
+  const web = await listen(options.webPort);
+  const ws = await listen(options.wsPort);
+  const closeWs = ws.close;
+  ws.close = async () => {
+    for (const client of wss.clients) client.close(1001);
+    await closeWs();
+  };
+  return { web, ws };
+}
