@@ -138,12 +138,12 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
   function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => {});
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname !== "/ws") return refuseUpgrade(socket, 404, "not_found");
     const origin = req.headers.origin;
-    if (origin !== undefined && !isLoopbackOrigin(origin)) return refuseUpgrade(socket, 403, "forbidden");
     const presented = (req.headers["x-authkey"] as string | undefined) ?? url.searchParams.get("authkey");
-    if (!authorized(presented, key)) return refuseUpgrade(socket, 401, "unauthorized");
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws));
+    if (url.pathname !== "/ws") refuseUpgrade(socket, 404, "not_found");
+    else if (origin !== undefined && !isLoopbackOrigin(origin)) refuseUpgrade(socket, 403, "forbidden");
+    else if (!authorized(presented, key)) refuseUpgrade(socket, 401, "unauthorized");
+    else wss.handleUpgrade(req, socket, head, (ws) => serve(ws));
   }
 
   function serve(ws: WebSocket): void {
