@@ -28,7 +28,7 @@ const dirs = workspaceDirs();
 for (const d of dirs) rmSync(join(d, REPORT), { force: true });
 
 const steps = [];
-steps.push(["lint", run("biome", ["check", "."])]);
+steps.push(["lint", run("biome", ["check", "--error-on-warnings", "."])]);
 steps.push([
   "build+typecheck+test",
   run("turbo", ["run", "build", "typecheck", "test", "--concurrency=2", "--output-logs=errors-only", "--continue"]),

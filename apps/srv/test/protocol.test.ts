@@ -1,6 +1,6 @@
 import type { BusEvent, Event } from "@agentmux/common-ipc";
 import { describe, expect, it } from "vitest";
-import { PipeClient, Srv, until } from "./harness.js";
+import { PipeClient, Srv } from "./harness.js";
 
 const is = (kind: string) => (e: Event) => e.event === kind;
 
