@@ -43,10 +43,10 @@ export async function eventListPages(core: Core, since: number, reqId?: string):
   let events: BusEvent[];
   let truncated = false;
   const ring = core.ring.eventsSince(since);
-  if (!ring.truncated) {
+  if (since >= core.ringFrom && !ring.truncated) {
     events = ring.events;
   } else {
-    // The ring no longer reaches back: read the durable log up to now.
+    // The ring does not reach back that far (evicted, or from before this process): read the durable log.
     events = [];
     let cursor = since;
     for (;;) {

@@ -41,6 +41,8 @@ export interface CoreOptions {
 export class Core {
   state: ReducerState;
   readonly ring = new EventRing();
+  /** The ring holds only events published by this process: those after this version. */
+  readonly ringFrom: number;
   /** Every published event, in version order. Subscribe before reading a client's first frame. */
   readonly events$ = new Subject<BusEvent>();
   readonly store: Store;
@@ -63,6 +65,7 @@ export class Core {
     this.#snapshotEvery = options.snapshotEvery ?? 10_000;
     this.#maxBatch = options.maxBatch ?? 512;
     this.#lastSnapshot = options.state.version;
+    this.ringFrom = options.state.version;
   }
 
   /** Runs one command; resolves with the events it caused once they are persisted and published. */
