@@ -1,45 +1,53 @@
-// The main job, for now: build every package and show what can be run.
-// (Once srv lands, this starts it.)
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+// The main job: build everything, start agentmux-srv in the foreground and
+// print how to connect. Arguments go to agentmux-srv (e.g. --data-dir DIR).
+// srv's stdin is tied to this script, so srv stops when it stops.
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { parseSrvStderrLine } from "@agentmux/common-ipc";
 
 const root = new URL("..", import.meta.url).pathname;
+const args = process.argv.slice(2);
 
-console.log("building all packages…");
+console.error("building…");
 const build = spawnSync("turbo", ["run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const rows = [];
-for (const group of ["packages", "apps"]) {
-  const dir = join(root, group);
-  if (!existsSync(dir)) continue;
-  for (const name of readdirSync(dir).sort()) {
-    const pkgFile = join(dir, name, "package.json");
-    if (!existsSync(pkgFile)) continue;
-    const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
-    const examples = existsSync(join(dir, name, "examples"))
-      ? readdirSync(join(dir, name, "examples")).filter((f) => f.endsWith(".mjs"))
-      : [];
-    rows.push({ pkg, dir: join(dir, name), examples });
+const srv = spawn(process.execPath, [join(root, "apps/srv/dist/main.js"), ...args], {
+  stdio: ["pipe", "inherit", "pipe"],
+});
+let buffer = "";
+srv.stderr.on("data", (chunk) => {
+  buffer += chunk;
+  const lines = buffer.split("\n");
+  buffer = lines.pop() ?? "";
+  for (const line of lines) {
+    const parsed = parseSrvStderrLine(line);
+    if (parsed.kind === "migrating") console.error(`migrating the data dir (${parsed.migrations} migrations)…`);
+    else if (parsed.kind === "migration_failed") console.error(`migration failed: ${parsed.error}`);
+    else if (parsed.kind === "estart") void ready(parsed);
+    else if (line.trim() !== "") console.error(line);
   }
+});
+
+async function ready(estart) {
+  const { defaultPipePath, resolveDataDir } = await import("@agentmux/srv");
+  const flag = args.includes("--data-dir") ? args[args.indexOf("--data-dir") + 1] : undefined;
+  const dataDir = resolveDataDir(flag, process.env);
+  const pipe = process.env.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, process.env.XDG_RUNTIME_DIR);
+  console.log(`agentmux-srv ${estart.version} is running (pid ${srv.pid}, instance ${estart.instance})
+
+  HTTP       http://${estart.web}      GET /health, POST /api/v1/command (header X-AuthKey)
+  WebSocket  ws://${estart.ws}/ws      one JSON command per text frame (X-AuthKey header or ?authkey=)
+  Unix       ${pipe}      NDJSON, one command per line
+  data dir   ${dataDir}
+  auth key   $AGENTMUX_AUTH_KEY if set, else the file ${join(dataDir, "auth.key")}
+
+try:
+  curl -s http://${estart.web}/health
+  curl -s -H "X-AuthKey: $(cat ${join(dataDir, "auth.key")})" -d '{"cmd":"get_srv_snapshot"}' http://${estart.web}/api/v1/command
+
+Ctrl-C stops it.`);
 }
 
-console.log("\nbuilt:");
-for (const { pkg, dir } of rows)
-  console.log(`  ${pkg.name}@${pkg.version}  ${relative(root, dir)}/dist  ${pkg.description ?? ""}`);
-
-const runnable = rows.flatMap(({ dir, examples }) =>
-  examples.map((f) => `node ${relative(root, join(dir, "examples", f))}`),
-);
-console.log("\nrunnable now:");
-for (const r of runnable) console.log(`  ${r}`);
-console.log("  ./agentmuxw test     # every test");
-console.log("  ./agentmuxw bench    # every benchmark (one JSON line per figure)");
-
-if (runnable.length > 0) {
-  console.log(`\n$ ${runnable[runnable.length - 1]}`);
-  const [, script] = runnable[runnable.length - 1].split(" ");
-  const demo = spawnSync(process.execPath, [join(root, script)], { cwd: root, stdio: "inherit" });
-  process.exit(demo.status ?? 1);
-}
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => srv.kill(signal));
+srv.on("exit", (code) => process.exit(code ?? 1));

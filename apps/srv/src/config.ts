@@ -101,6 +101,16 @@ export function defaultPipePath(dataDir: string, runtimeDir: string | undefined)
   return join(dir, `${hash}-srv.sock`);
 }
 
+/** `--data-dir`, else `$AGENTMUX_DATA_HOME`, else `$XDG_DATA_HOME/agentmux` (`~/.local/share/agentmux`). */
+export function resolveDataDir(
+  flag: string | undefined,
+  env: Pick<NodeJS.ProcessEnv, "AGENTMUX_DATA_HOME" | "XDG_DATA_HOME">,
+): string {
+  return resolve(
+    flag ?? env.AGENTMUX_DATA_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "agentmux"),
+  );
+}
+
 /**
  * Reads argv and the environment (validated), consuming AGENTMUX_AUTH_KEY so
  * that no child process inherits it. Creates the data dir and, when no key
@@ -134,9 +144,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
   delete env.AGENTMUX_AUTH_KEY;
 
   const f = flags.data;
-  const dataDir = resolve(
-    f["data-dir"] ?? e.AGENTMUX_DATA_HOME ?? join(e.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "agentmux"),
-  );
+  const dataDir = resolveDataDir(f["data-dir"], e);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   let authKey = e.AGENTMUX_AUTH_KEY;

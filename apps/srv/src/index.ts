@@ -1,4 +1,12 @@
-export { ConfigError, defaultPipePath, fnv1a64, loadConfig, SRV_VERSION, type SrvConfig } from "./config.js";
+export {
+  ConfigError,
+  defaultPipePath,
+  fnv1a64,
+  loadConfig,
+  resolveDataDir,
+  SRV_VERSION,
+  type SrvConfig,
+} from "./config.js";
 export { Connection, execute, type Outcome, type Services, type Sink } from "./connection.js";
 export { Core, type CoreOptions, type Origin } from "./core.js";
 export { createLogger } from "./logging.js";
