@@ -104,7 +104,7 @@ export function defaultPipePath(dataDir: string, runtimeDir: string | undefined)
 /** `--data-dir`, else `$AGENTMUX_DATA_HOME`, else `$XDG_DATA_HOME/agentmux` (`~/.local/share/agentmux`). */
 export function resolveDataDir(
   flag: string | undefined,
-  env: Pick<NodeJS.ProcessEnv, "AGENTMUX_DATA_HOME" | "XDG_DATA_HOME">,
+  env: { AGENTMUX_DATA_HOME?: string | undefined; XDG_DATA_HOME?: string | undefined },
 ): string {
   return resolve(
     flag ?? env.AGENTMUX_DATA_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "agentmux"),

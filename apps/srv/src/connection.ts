@@ -34,6 +34,17 @@ export interface Services {
   maxFrameBytes: number;
 }
 
+/** Each published event is serialised once, however many clients receive it. */
+const wireText = new WeakMap<BusEvent, string>();
+function serialized(ev: BusEvent): string {
+  let text = wireText.get(ev);
+  if (text === undefined) {
+    text = JSON.stringify(ev);
+    wireText.set(ev, text);
+  }
+  return text;
+}
+
 /** Events in one `event_list` page: a long catch-up goes out in pages that each fit a frame. */
 const PAGE_EVENTS = 1000;
 const PAGE_BYTES = 512 * 1024;
@@ -119,7 +130,11 @@ export class Connection {
   #saidGoodbye = false;
   readonly #subscription: Subscription;
   #chain: Promise<void> = Promise.resolve();
+  /** Settles when every command this connection submitted so far is published. */
+  #inflight: Promise<void> = Promise.resolve();
   #pending = 0;
+  #submitted = 0;
+  #paused = false;
 
   constructor(
     private readonly services: Services,
@@ -152,7 +167,7 @@ export class Connection {
   #enqueue(work: () => Promise<void>): void {
     if (this.#closed) return;
     this.#pending++;
-    if (this.#pending === 64) this.onBackpressure?.(true);
+    this.#backpressure();
     this.#chain = this.#chain
       .then(() => (this.#closed ? undefined : work()))
       .catch((err: unknown) => {
@@ -161,13 +176,28 @@ export class Connection {
       })
       .finally(() => {
         this.#pending--;
-        if (this.#pending === 16) this.onBackpressure?.(false);
+        this.#backpressure();
       });
+  }
+
+  /** Stops reading from a client that has too much queued or in flight, until it drains. */
+  #backpressure(): void {
+    const load = this.#pending + this.#submitted;
+    if (!this.#paused && load >= 1024) {
+      this.#paused = true;
+      this.onBackpressure?.(true);
+    } else if (this.#paused && load <= 256) {
+      this.#paused = false;
+      this.onBackpressure?.(false);
+    }
   }
 
   /** The peer will send nothing more: answer what it sent, then close. */
   endOfInput(): void {
-    this.#enqueue(async () => this.close());
+    this.#enqueue(async () => {
+      await this.#inflight;
+      this.close();
+    });
   }
 
   /** The transport saw the peer go away (or is closing it). */
@@ -178,11 +208,13 @@ export class Connection {
     const pid = this.#pid;
     if (pid !== null && !this.#saidGoodbye) {
       // Synthetic goodbye, so the pid can register again.
-      void this.#chain.then(() =>
-        this.services.core.submit({ cmd: "goodbye" }, { registeredPid: pid }).catch((err: unknown) => {
-          this.services.logger.warn({ err, pid }, "synthetic goodbye failed");
-        }),
-      );
+      void this.#chain
+        .then(() => this.#inflight)
+        .then(() =>
+          this.services.core.submit({ cmd: "goodbye" }, { registeredPid: pid }).catch((err: unknown) => {
+            this.services.logger.warn({ err, pid }, "synthetic goodbye failed");
+          }),
+        );
     }
   }
 
@@ -202,7 +234,7 @@ export class Connection {
       this.closed();
       return;
     }
-    this.sink.send(JSON.stringify(ev));
+    this.sink.send(serialized(ev));
   }
 
   #private(ev: Event): void {
@@ -210,16 +242,17 @@ export class Connection {
   }
 
   async #handleText(text: string): Promise<void> {
-    if (this.#closed) return;
     const parsed = decodeCommand(text);
-    if (!parsed.ok) return this.#private(protocolErrorEvent(parsed.error));
-    await this.#handle(parsed.value);
+    if (parsed.ok) return this.#handle(parsed.value);
+    await this.#inflight;
+    this.#private(protocolErrorEvent(parsed.error));
   }
 
   async #handle(cmd: Command): Promise<void> {
     const { core } = this.services;
     const reqId = cmd.req_id;
     if (this.#pid === null) {
+      await this.#inflight;
       if (cmd.cmd === "register") {
         const events = await core.submit(cmd, { registeredPid: null });
         if (events.some((e) => e.event === "registered")) this.#pid = cmd.pid;
@@ -230,6 +263,25 @@ export class Connection {
       if (fatal) this.close();
       return;
     }
+    if (isPipelined(cmd)) {
+      // Queued in order right now; its events reach this client through the bus. Read on without waiting.
+      this.#submitted++;
+      const done = core.submit(cmd, { registeredPid: this.#pid });
+      this.#inflight = done.then(
+        () => {},
+        (err: unknown) => {
+          this.services.logger.error({ err, conn: this.id, cmd: cmd.cmd }, "command failed");
+          this.#private(errorEvent("internal", `${cmd.cmd} could not be completed`, { reqId }));
+        },
+      );
+      void this.#inflight.finally(() => {
+        this.#submitted--;
+        this.#backpressure();
+      });
+      return;
+    }
+    // Everything else depends on what this client sent before: wait for it.
+    await this.#inflight;
     if (cmd.cmd === "register") {
       return this.#private(errorEvent("already_registered", "this connection is already registered", { reqId }));
     }
@@ -240,4 +292,15 @@ export class Connection {
       this.close();
     }
   }
+}
+
+/** Commands that only go through the dispatcher, with nothing to answer privately. */
+function isPipelined(cmd: Command): boolean {
+  return (
+    cmd.cmd !== "register" &&
+    cmd.cmd !== "goodbye" &&
+    cmd.cmd !== "get_events" &&
+    !isAgentCommand(cmd) &&
+    !isSagaCommand(cmd)
+  );
 }

@@ -1,0 +1,63 @@
+// Helpers for benchmarks that run a real agentmux-srv process.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type EstartInfo, parseSrvStderrLine } from "@agentmux/common-ipc";
+
+export const SRV_MAIN = join(import.meta.dirname, "..", "apps", "srv", "dist", "main.js");
+export const KEY = "bench-key-0123456789abcdef";
+
+export interface RunningSrv {
+  child: ChildProcess;
+  estart: EstartInfo;
+  pipe: string;
+  dataDir: string;
+  /** Milliseconds from spawn to the ESTART line. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startSrv(
+  dataDir = mkdtempSync(join(tmpdir(), "bench-srv-")),
+  args: string[] = [],
+): Promise<RunningSrv> {
+  const pipe = join(mkdtempSync(join(tmpdir(), "bench-sock-")), "s.sock");
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [SRV_MAIN, "--data-dir", dataDir, ...args], {
+    env: { ...process.env, AGENTMUX_AUTH_KEY: KEY, AGENTMUX_SRV_PIPE_PATH: pipe },
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  const estart = await new Promise<EstartInfo>((resolve, reject) => {
+    let buf = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      buf += d;
+      for (const line of buf.split("\n")) {
+        const p = parseSrvStderrLine(line);
+        if (p.kind === "estart") resolve(p);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`srv exited ${code}: ${buf}`)));
+  });
+  const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return {
+    child,
+    estart,
+    pipe,
+    dataDir,
+    startMs,
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
