@@ -122,12 +122,13 @@ function toBuffer(chunk: Uint8Array | string): Buffer {
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+/** Blank means JSON whitespace only (space, tab, CR); any other character goes to the parser. */
 function isBlank(text: string): boolean {
-  if (text.length === 0) return true;
-  const c = text.charCodeAt(0);
-  // Fast path: a frame that starts with a visible character is not blank.
-  if (c > 0x20) return false;
-  return text.trim().length === 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
 }
 
 /** Decodes a stream of chunks (e.g. a socket) into frames and frame errors. */

@@ -40,6 +40,10 @@ describe("NdjsonDecoder", () => {
     expect(decodeAll(["\n\n  \n\r\n", '{"a":1}\n', "\t\n"])).toEqual(['{"a":1}']);
   });
 
+  it("passes lines of other Unicode spaces on to the parser (they are not JSON whitespace)", () => {
+    expect(decodeAll(["\u3000\n", "\u00a0 \n"])).toEqual(["\u3000", "\u00a0 "]);
+  });
+
   it("decodes UTF-8 sequences split across chunks", () => {
     const bytes = Buffer.from('{"s":"héllo wörld 🎉 ✓"}\n', "utf8");
     const out: string[] = [];
@@ -135,7 +139,7 @@ describe("NdjsonDecoder properties", () => {
         (lines, points) => {
           const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(""), "utf8");
           const expected = lines
-            .filter((l) => l.trim().length > 0 || Buffer.byteLength(l) > max)
+            .filter((l) => !/^[ \t\r]*$/.test(l) || Buffer.byteLength(l) > max)
             .map((l) => (Buffer.byteLength(l) > max ? "!frame_too_large" : l));
           expect(decodeAll([bytes], max)).toEqual(expected);
           expect(decodeAll(cut(bytes, points), max)).toEqual(expected);
