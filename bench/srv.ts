@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, parseSrvStderrLine } from "@agentmux/common-ipc";
 
-export const SRV_MAIN = join(import.meta.dirname, "..", "apps", "srv", "dist", "main.js");
+export const SRV_MAIN = join(import.meta.dirname, "..", "apps", "srv", "dist", "bin.js");
 export const KEY = "bench-key-0123456789abcdef";
 
 export interface RunningSrv {

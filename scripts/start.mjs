@@ -12,7 +12,7 @@ console.error("building…");
 const build = spawnSync("turbo", ["run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const srv = spawn(process.execPath, [join(root, "apps/srv/dist/main.js"), ...args], {
+const srv = spawn(process.execPath, [join(root, "apps/srv/dist/bin.js"), ...args], {
   stdio: ["pipe", "inherit", "pipe"],
 });
 let buffer = "";

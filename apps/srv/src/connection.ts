@@ -10,8 +10,7 @@ import {
   protocolErrorEvent,
 } from "@agentmux/common-ipc";
 import type { Logger } from "pino";
-import type { Subscription } from "rxjs";
-import type { Core } from "./core.js";
+import type { Core, Subscription } from "./core.js";
 import type { Sagas } from "./sagas.js";
 
 /** One client's outgoing side, whatever the transport. */

@@ -3,7 +3,25 @@ import type { BusEvent, Command } from "@agentmux/common-ipc";
 import { type DraftEvent, decide, EventRing, evolve, type ReducerState } from "@agentmux/reducer";
 import type { Store } from "@agentmux/store";
 import type { Logger } from "pino";
-import { Subject } from "rxjs";
+
+/** A subscription to the event bus. */
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+/** The in-process event bus: synchronous, in publish order, to every current subscriber. */
+export class Bus<T> {
+  readonly #listeners = new Set<(value: T) => void>();
+
+  subscribe(listener: (value: T) => void): Subscription {
+    this.#listeners.add(listener);
+    return { unsubscribe: () => this.#listeners.delete(listener) };
+  }
+
+  next(value: T): void {
+    for (const listener of this.#listeners) listener(value);
+  }
+}
 
 /** Who a command comes from: the pid its connection registered with (none over HTTP). */
 export interface Origin {
@@ -44,7 +62,7 @@ export class Core {
   /** The ring holds only events published by this process: those after this version. */
   readonly ringFrom: number;
   /** Every published event, in version order. Subscribe before reading a client's first frame. */
-  readonly events$ = new Subject<BusEvent>();
+  readonly events$ = new Bus<BusEvent>();
   readonly store: Store;
   readonly #logger: Logger;
   readonly #srvPid: number;

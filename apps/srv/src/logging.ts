@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
@@ -34,6 +35,8 @@ export async function createLogger(dataDir: string, authKey: string): Promise<Sr
   const file = join(dir, LOG_FILE);
   if (existsSync(file) && statSync(file).size > MAX_BYTES) rotate(dir);
   const destination = pino.destination({ dest: file, sync: false, mkdir: true });
+  // Opened asynchronously: wait, so that even an immediate exit can flush it.
+  await once(destination, "ready");
   const streams: pino.StreamEntry[] = [{ stream: destination }];
   if (process.stderr.isTTY) {
     const { default: pretty } = await import("pino-pretty");

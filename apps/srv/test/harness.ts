@@ -14,7 +14,7 @@ import {
 import { afterEach } from "vitest";
 import WebSocket from "ws";
 
-export const MAIN = join(import.meta.dirname, "..", "dist", "main.js");
+export const MAIN = join(import.meta.dirname, "..", "dist", "bin.js");
 export const AUTH_KEY = "test-key-0123456789-abcdefghij";
 
 const cleanups: (() => Promise<void> | void)[] = [];
