@@ -27,24 +27,34 @@ async function startOnce(dataDir?: string): Promise<number> {
   return srv.startMs;
 }
 
-/** A data dir whose store holds `events` logged events, with a snapshot near the end (as srv writes them). */
+/**
+ * A data dir whose store holds 100k blocks and `events` logged events in all
+ * (the rest are meta updates), with a snapshot near the end, as srv writes them.
+ */
 async function bigStore(events: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "bench-cold-"));
   const store = await openStore({ dataDir: dir });
   await store.migrate();
   await store.objects.ensureInitialData({ newId: () => crypto.randomUUID(), now: "t" });
   const src = new EventSource();
-  src.state.version = await store.objects.head();
-  const tabs = src.workspace(10);
+  src.state = await store.objects.loadState();
+  const tabs = src.workspace(100);
+  const blocks: string[] = [];
   let batch: BusEvent[] = [];
+  const flush = async () => {
+    await store.objects.applyEvents(batch);
+    batch = [];
+  };
   for (let i = 0; src.state.version < events; i++) {
-    batch.push(...src.run({ cmd: "create_block", tab_id: tabs[i % 10] as string, meta: { n: i } }));
-    if (batch.length >= 5000) {
-      await store.objects.applyEvents(batch);
-      batch = [];
-    }
+    const events_ =
+      blocks.length < 100_000
+        ? src.run({ cmd: "create_block", tab_id: tabs[i % tabs.length] as string, meta: { n: i } })
+        : src.run({ cmd: "update_block_meta", block_id: blocks[i % blocks.length] as string, meta_patch: { n: i } });
+    for (const ev of events_) if (ev.event === "block_created") blocks.push(ev.block_id);
+    batch.push(...events_);
+    if (batch.length >= 5000) await flush();
   }
-  await store.objects.applyEvents(batch);
+  await flush();
   await store.objects.writeSnapshot(src.state, { retainEvents: Number.MAX_SAFE_INTEGER });
   await store.close();
   return dir;

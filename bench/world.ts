@@ -3,7 +3,7 @@ import { type BusEvent, type CommandInput, parseCommand } from "@agentmux/common
 import { decide, evolve, initialState, type ReducerState } from "@agentmux/reducer";
 
 export class EventSource {
-  readonly state: ReducerState = initialState();
+  state: ReducerState = initialState();
   #n = 0;
   readonly #ctx = { now: "2026-11-21T00:00:00Z", newId: () => `id-${++this.#n}`, registeredPid: null };
 

@@ -251,5 +251,11 @@ describe("state serialization", () => {
       { numRuns: 100 },
     );
     expect(stateFromJson({ lifecycle: "running" }).ok).toBe(false);
+    const good = stateToJson(initialState());
+    expect(stateFromJson({ ...good, blocks: [["b", ""]] }).ok).toBe(false);
+    expect(stateFromJson({ ...good, blocks: [["b"]] }).ok).toBe(false);
+    expect(stateFromJson({ ...good, windows: "x" }).ok).toBe(false);
+    expect(stateFromJson({ ...good, tabs: [["t", { workspaceId: "w", name: "", blockIds: [1] }]] }).ok).toBe(false);
+    expect(stateFromJson({ ...good, blocks: [["b", "t"]] }).ok).toBe(true);
   });
 });
