@@ -9,6 +9,8 @@ export interface Figure {
   ratio: number;
   goal: string;
   pass: boolean;
+  /** Extra facts measured alongside (e.g. drops). */
+  [extra: string]: string | number | boolean;
 }
 
 const round = (n: number) => Number(n.toPrecision(4));
