@@ -6,29 +6,16 @@ import net from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { emit, median } from "./lib.ts";
-import { cleanup, startSrv } from "./srv.ts";
+import { cleanup, onLines, startSrv } from "./srv.ts";
 
 const EVENTS = 100_000;
 const ROUNDS = 3;
-
-function lines(socket: net.Socket, onLine: (line: string) => void): void {
-  let buf = "";
-  socket.on("data", (d) => {
-    buf += d;
-    let nl = buf.indexOf("\n");
-    while (nl >= 0) {
-      onLine(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf("\n");
-    }
-  });
-}
 
 const srv = await startSrv();
 const socket = net.connect(srv.pipe);
 await new Promise((r) => socket.once("connect", r));
 let waiting: ((line: string) => void) | undefined;
-lines(socket, (l) => waiting?.(l));
+onLines(socket, (l) => waiting?.(l));
 const until = (pred: (l: string) => boolean) =>
   new Promise<string>((resolve) => {
     waiting = (l) => {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { emit } from "./lib.ts";
-import { cleanup, KEY, percentile, startSrv } from "./srv.ts";
+import { cleanup, KEY, onLines, percentile, startSrv } from "./srv.ts";
 
 const N = 3000;
 const WARMUP = 500;
@@ -40,17 +40,8 @@ function pipeChannel(path: string) {
   return new Promise<{ send: (l: string) => void; onLine: (cb: (l: string) => void) => void; close: () => void }>(
     (resolve) => {
       const socket = net.connect(path, () => {
-        let buf = "";
         let listener: (l: string) => void = () => {};
-        socket.on("data", (d) => {
-          buf += d;
-          let nl = buf.indexOf("\n");
-          while (nl >= 0) {
-            listener(buf.slice(0, nl));
-            buf = buf.slice(nl + 1);
-            nl = buf.indexOf("\n");
-          }
-        });
+        onLines(socket, (l) => listener(l));
         resolve({
           send: (l) => socket.write(`${l}\n`),
           onLine: (cb) => (listener = cb),

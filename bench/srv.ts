@@ -1,6 +1,7 @@
 // Helpers for benchmarks that run a real agentmux-srv process.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, parseSrvStderrLine } from "@agentmux/common-ipc";
@@ -60,4 +61,18 @@ export function cleanup(dir: string): void {
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Calls `onLine` for each newline-terminated line arriving on the socket. */
+export function onLines(socket: Socket, onLine: (line: string) => void): void {
+  let buf = "";
+  socket.on("data", (d) => {
+    buf += d;
+    let nl = buf.indexOf("\n");
+    while (nl >= 0) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf("\n");
+    }
+  });
 }

@@ -1,27 +1,19 @@
 import { defineConfig } from "tsup";
+import { library } from "../../tsup.config.base.ts";
 
 const buildTime = JSON.stringify(new Date().toISOString());
 
 export default defineConfig([
   // The library entry, for embedding: dependencies stay external.
-  {
-    entry: ["src/index.ts"],
-    format: ["esm"],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: "node22",
-    define: { __BUILD_TIME__: buildTime },
-  },
+  { ...library, define: { __BUILD_TIME__: buildTime } },
   // The executable: one bundle with its JavaScript dependencies, so a start loads
   // one file instead of hundreds (kysely alone is ~400 modules). Native and
   // optional modules stay external.
   {
+    ...library,
     entry: ["src/bin.ts", "src/main.ts"],
-    format: ["esm"],
-    sourcemap: true,
+    dts: false,
     clean: false,
-    target: "node22",
     define: { __BUILD_TIME__: buildTime },
     noExternal: [/^(?!(better-sqlite3|pino-pretty|bufferutil|utf-8-validate)$)/],
     external: ["better-sqlite3", "pino-pretty", "bufferutil", "utf-8-validate"],

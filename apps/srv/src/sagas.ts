@@ -1,4 +1,11 @@
-import { type BusEvent, type Command, type CommandOf, type Event, errorEvent } from "@agentmux/common-ipc";
+import {
+  type BusEvent,
+  type Command,
+  type CommandInput,
+  type CommandOf,
+  type Event,
+  errorEvent,
+} from "@agentmux/common-ipc";
 import type { SagaDefinition, SagaLog } from "@agentmux/saga";
 import { SagaRunner } from "@agentmux/saga";
 import type { Logger } from "pino";
@@ -17,6 +24,12 @@ function created<E extends BusEvent["event"]>(events: readonly BusEvent[] | unde
   const ev = events?.find((e) => e.event === kind);
   if (!ev) throw new Error(`expected a ${kind} event`);
   return ev as Extract<BusEvent, { event: E }>;
+}
+
+/** The last step of the block sagas: move the block into the tab an earlier step created. */
+function moveBlockInto(blockId: string, srcTabId: string, tabStep: readonly BusEvent[] | undefined): CommandInput {
+  const dst = created(tabStep, "tab_created").tab_id;
+  return { cmd: "move_block", block_id: blockId, src_tab_id: srcTabId, dst_tab_id: dst, dst_index: 0 };
 }
 
 /**
@@ -106,13 +119,7 @@ export class Sagas {
           steps: [
             () => ({ cmd: "create_workspace", name: "" }),
             ([ws]) => ({ cmd: "create_tab", workspace_id: created(ws, "workspace_created").workspace_id, name: "" }),
-            ([, tab]) => ({
-              cmd: "move_block",
-              block_id: cmd.block_id,
-              src_tab_id: tabId,
-              dst_tab_id: created(tab, "tab_created").tab_id,
-              dst_index: 0,
-            }),
+            ([, tab]) => moveBlockInto(cmd.block_id, tabId, tab),
           ],
         };
       }
@@ -126,13 +133,7 @@ export class Sagas {
           name: "promote_block_to_tab",
           steps: [
             () => ({ cmd: "create_tab", workspace_id: workspaceId, name: "" }),
-            ([tab]) => ({
-              cmd: "move_block",
-              block_id: cmd.block_id,
-              src_tab_id: tabId,
-              dst_tab_id: created(tab, "tab_created").tab_id,
-              dst_index: 0,
-            }),
+            ([tab]) => moveBlockInto(cmd.block_id, tabId, tab),
           ],
         };
       }

@@ -43,17 +43,26 @@ function waitFor(child: ChildProcess, prefix: string, timeoutMs = 20_000): Promi
   });
 }
 
+/** Starts the child, waits until it is parked at `point`, and SIGKILLs it there. */
+async function parkAndKill(dir: string, args: string[], point: string, onSpawn?: (child: ChildProcess) => void) {
+  const child = spawn(process.execPath, [CHILD, dir, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  onSpawn?.(child);
+  await waitFor(child, `AT ${point}`);
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
 async function killAt(
   dir: string,
   args: string[],
   point: string,
 ): Promise<{ seed: { tabId: string; blockId: string } }> {
-  const child = spawn(process.execPath, [CHILD, dir, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const seedLine = waitFor(child, "SEED");
-  await waitFor(child, `AT ${point}`);
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGKILL");
-  await exited;
+  let seedLine: Promise<string> | undefined;
+  await parkAndKill(dir, args, point, (child) => {
+    seedLine = waitFor(child, "SEED");
+  });
+  if (seedLine === undefined) throw new Error("the child never started");
   return { seed: JSON.parse(await seedLine) };
 }
 
@@ -139,11 +148,7 @@ describe("SIGKILL at every step boundary of tear_off_block, then recovery on the
     const dir = tempDir();
     const { seed } = await killAt(dir, ["run", "result:1"], "result:1");
     // First recovery dies right after delete_tab (step 2) was persisted, before it was journaled.
-    const child = spawn(process.execPath, [CHILD, dir, "recover", "after:2"], { stdio: ["ignore", "pipe", "inherit"] });
-    await waitFor(child, "AT after:2");
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
-    await exited;
+    await parkAndKill(dir, ["recover", "after:2"], "after:2");
     const result = await recover(dir);
     expectConsistent(result, seed);
     // The in-flight inverse was found in the event log and recorded, not dispatched again.
