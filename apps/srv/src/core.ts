@@ -4,6 +4,11 @@ import { type DraftEvent, decide, EventRing, evolve, type ReducerState } from "@
 import type { Store } from "@agentmux/store";
 import type { Logger } from "pino";
 
+/** Quiet time after which the WAL is checkpointed. */
+const IDLE_CHECKPOINT_MS = 200;
+/** Events after which the WAL is checkpointed even without a quiet moment. */
+const FORCED_CHECKPOINT_EVENTS = 50_000;
+
 /** A subscription to the event bus. */
 export interface Subscription {
   unsubscribe(): void;
@@ -73,6 +78,9 @@ export class Core {
   #pumping = false;
   #idle: (() => void)[] = [];
   #lastSnapshot: number;
+  /** Events committed since the last WAL checkpoint. */
+  #sinceCheckpoint = 0;
+  #checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CoreOptions) {
     this.state = options.state;
@@ -104,6 +112,7 @@ export class Core {
 
   /** Resolves when the queue is empty (shutdown waits for it). */
   drain(): Promise<void> {
+    clearTimeout(this.#checkpointTimer);
     if (!this.#pumping && this.#queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.#idle.push(r));
   }
@@ -163,10 +172,33 @@ export class Core {
       jobs.forEach((job, i) => {
         job.resolve(results[i] as BusEvent[]);
       });
+      this.#sinceCheckpoint += batch.length;
+      // Under sustained load with no idle moment, checkpoint inline now and then so the WAL stays bounded.
+      if (this.#sinceCheckpoint >= FORCED_CHECKPOINT_EVENTS) await this.#checkpoint();
       await this.#maybeSnapshot();
     }
     this.#pumping = false;
     for (const idle of this.#idle.splice(0)) idle();
+    this.#scheduleCheckpoint();
+  }
+
+  /** Checkpoints the WAL once the dispatcher has been idle a moment, keeping it off the commit path. */
+  #scheduleCheckpoint(): void {
+    if (this.#sinceCheckpoint === 0) return;
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = setTimeout(() => {
+      if (!this.#pumping && this.#queue.length === 0) void this.#checkpoint();
+    }, IDLE_CHECKPOINT_MS);
+    this.#checkpointTimer.unref();
+  }
+
+  async #checkpoint(): Promise<void> {
+    this.#sinceCheckpoint = 0;
+    try {
+      await this.store.checkpoint();
+    } catch (err) {
+      this.#logger.warn({ err }, "WAL checkpoint failed");
+    }
   }
 
   async #maybeSnapshot(): Promise<void> {

@@ -46,7 +46,12 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     for (const fn of cleanup.reverse()) await fn().catch(() => {});
   };
   try {
-    const store: Store = await openStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+    // The dispatcher checkpoints the WAL when idle (see Core), not during commits.
+    const store: Store = await openStore({
+      dataDir: config.dataDir,
+      synchronous: config.synchronous,
+      walAutoCheckpoint: 0,
+    });
     cleanup.push(() => store.close());
     const sagaLog = await SagaLog.open(join(config.dataDir, "db", "sagas.db"), { synchronous: config.synchronous });
     cleanup.push(() => sagaLog.close());

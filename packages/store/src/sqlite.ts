@@ -26,6 +26,12 @@ export type Synchronous = "normal" | "full";
 export interface OpenOptions {
   /** `synchronous` pragma: NORMAL (default) survives a process crash; FULL also survives power loss. */
   synchronous?: Synchronous;
+  /**
+   * WAL pages after which a commit also checkpoints (SQLite's default, 1000).
+   * 0 turns that off: the owner then calls {@link SqliteFile.checkpoint} when
+   * it suits it (e.g. when idle), keeping checkpoints off the commit path.
+   */
+  walAutoCheckpoint?: number;
 }
 
 /**
@@ -104,7 +110,7 @@ export class SqliteFile<DB> {
       if (fileVersion > names.length || unknown.length > 0) {
         throw new SchemaTooNewError(path, Math.max(fileVersion, applied.length), names.length);
       }
-      await configure(db, options.synchronous ?? "normal");
+      await configure(db, options.synchronous ?? "normal", options.walAutoCheckpoint ?? 1000);
       return new SqliteFile<DB>(path, db, migrations, names.length - applied.length);
     } catch (err) {
       await db.destroy();
@@ -173,6 +179,17 @@ export class SqliteFile<DB> {
     });
   }
 
+  /**
+   * Copies what the WAL holds into the database file without blocking
+   * writers or readers (a PASSIVE checkpoint). Returns the WAL's size in pages
+   * and how many of them are now in the database file.
+   */
+  async checkpoint(): Promise<{ walPages: number; checkpointed: number }> {
+    const row = (await sql<{ log: number; checkpointed: number }>`PRAGMA wal_checkpoint(PASSIVE)`.execute(this.db))
+      .rows[0];
+    return { walPages: Number(row?.log ?? 0), checkpointed: Number(row?.checkpointed ?? 0) };
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -187,8 +204,12 @@ async function readApplied(db: QueryExecutorProvider): Promise<string[]> {
   return rows.rows.map((r) => r.name);
 }
 
-async function configure(db: QueryExecutorProvider, synchronous: Synchronous): Promise<void> {
+async function configure(db: QueryExecutorProvider, synchronous: Synchronous, autoCheckpoint: number): Promise<void> {
+  if (!Number.isInteger(autoCheckpoint) || autoCheckpoint < 0) {
+    throw new StoreError("invalid_argument", `walAutoCheckpoint must be a whole number >= 0, got ${autoCheckpoint}`);
+  }
   for (const pragma of [
+    `PRAGMA wal_autocheckpoint = ${autoCheckpoint}`,
     "PRAGMA journal_mode = WAL",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",

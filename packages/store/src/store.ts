@@ -19,6 +19,8 @@ export interface Store {
   readonly pendingMigrations: number;
   /** Applies pending migrations (MigrationError on failure; earlier ones stay applied). */
   migrate(): Promise<void>;
+  /** Checkpoints both files' WALs (for owners that opened with `walAutoCheckpoint: 0`). */
+  checkpoint(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     async migrate() {
       await objectsFile.migrate();
       await filesFile.migrate();
+    },
+    async checkpoint() {
+      await objectsFile.checkpoint();
+      await filesFile.checkpoint();
     },
     async close() {
       await objectsFile.close();

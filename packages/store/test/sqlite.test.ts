@@ -68,6 +68,22 @@ describe("opening and migrating", () => {
     }
   });
 
+  it("walAutoCheckpoint 0 leaves checkpoints to the owner, who can run them at will", async () => {
+    const dir = tempDir();
+    const store = await openStore({ dataDir: dir, walAutoCheckpoint: 0 });
+    await store.migrate();
+    const db = store.objects.file.db;
+    const auto = Object.values((await sql.raw("PRAGMA wal_autocheckpoint").execute(db)).rows[0] as object)[0];
+    expect(auto).toBe(0);
+    for (let i = 1; i <= 300; i++) await store.objects.applyEvents([{ event: "pong", nonce: i, version: i }]);
+    const before = await store.objects.file.checkpoint();
+    expect(before.walPages).toBeGreaterThan(0);
+    expect(before.checkpointed).toBe(before.walPages);
+    await store.checkpoint();
+    await store.close();
+    await expect(openStore({ dataDir: dir, walAutoCheckpoint: -1 })).rejects.toThrow(/walAutoCheckpoint/);
+  });
+
   it("refuses a file from a newer build before writing anything to it", async () => {
     const dir = tempDir();
     const store = await openStore({ dataDir: dir });
