@@ -226,11 +226,8 @@ export class Connection {
     if (this.#closed) return;
     if (this.sink.buffered() > this.services.maxBufferedBytes) {
       this.services.logger.warn({ conn: this.id }, "client too slow: lagged");
-      this.#closed = true;
-      this.#subscription.unsubscribe();
       this.sink.send(JSON.stringify(errorEvent("lagged", "too slow: events were not read in time", { fatal: true })));
-      this.sink.close();
-      this.closed();
+      this.close(); // unsubscribes, and says goodbye for a registered client
       return;
     }
     this.sink.send(serialized(ev));

@@ -78,6 +78,8 @@ export class Core {
   #pumping = false;
   #idle: (() => void)[] = [];
   #lastSnapshot: number;
+  /** Set when the in-memory state could not be brought back in line with the store: nothing more is accepted. */
+  #failed: Error | undefined;
   /** Events committed since the last WAL checkpoint. */
   #sinceCheckpoint = 0;
   #checkpointTimer: NodeJS.Timeout | undefined;
@@ -101,13 +103,7 @@ export class Core {
 
   /** Versions, persists and publishes events made outside the reducer (saga lifecycle, boot facts). */
   emit(drafts: DraftEvent[], reqId?: string): Promise<BusEvent[]> {
-    const job: Job = { kind: "emit", drafts, resolve: () => {}, reject: () => {} };
-    if (reqId !== undefined) job.reqId = reqId;
-    return new Promise((resolve, reject) => {
-      job.resolve = resolve;
-      job.reject = reject;
-      this.#enqueue(job);
-    });
+    return new Promise((resolve, reject) => this.#enqueue({ kind: "emit", drafts, reqId, resolve, reject }));
   }
 
   /** Resolves when the queue is empty (shutdown waits for it). */
@@ -118,6 +114,10 @@ export class Core {
   }
 
   #enqueue(job: Job): void {
+    if (this.#failed !== undefined) {
+      job.reject(this.#failed);
+      return;
+    }
     this.#queue.push(job);
     if (!this.#pumping) {
       this.#pumping = true;
@@ -139,30 +139,25 @@ export class Core {
       const jobs = this.#queue.splice(0, this.#maxBatch);
       const results: BusEvent[][] = [];
       const batch: BusEvent[] = [];
-      const ctx = { now: new Date().toISOString(), newId: randomUUID };
-      for (const job of jobs) {
-        let events: BusEvent[];
-        if (job.kind === "command") {
-          events = decide(this.state, job.cmd, { ...ctx, registeredPid: job.origin.registeredPid });
-        } else {
-          events = job.drafts.map((d, i) => {
-            const ev = { ...d, version: this.state.version + i + 1 } as BusEvent;
-            if (job.reqId !== undefined) ev.req_id = job.reqId;
-            return ev;
-          });
-        }
-        events = events.map((e) => this.#patch(e));
-        for (const ev of events) evolve(this.state, ev);
-        batch.push(...events);
-        results.push(events);
-      }
       try {
+        const ctx = { now: new Date().toISOString(), newId: randomUUID };
+        for (const job of jobs) {
+          const events = (job.kind === "command" ? this.#decide(job.cmd, job.origin, ctx) : this.#version(job)).map(
+            (e) => this.#patch(e),
+          );
+          for (const ev of events) evolve(this.state, ev);
+          batch.push(...events);
+          results.push(events);
+        }
         if (batch.length > 0) await this.store.objects.applyEvents(batch);
       } catch (err) {
         // Nothing of this batch was persisted or published: go back to what the store holds.
-        this.#logger.error({ err, commands: jobs.length }, "could not persist a batch; state reloaded from the store");
-        this.state = await this.store.objects.loadState();
+        this.#logger.error(
+          { err, commands: jobs.length },
+          "could not persist a batch; reloading the state from the store",
+        );
         for (const job of jobs) job.reject(err);
+        await this.#reload();
         continue;
       }
       for (const ev of batch) {
@@ -180,6 +175,29 @@ export class Core {
     this.#pumping = false;
     for (const idle of this.#idle.splice(0)) idle();
     this.#scheduleCheckpoint();
+  }
+
+  #decide(cmd: Command, origin: Origin, ctx: { now: string; newId: () => string }): BusEvent[] {
+    return decide(this.state, cmd, { ...ctx, registeredPid: origin.registeredPid });
+  }
+
+  /** Numbers events made outside the reducer after the current version. */
+  #version(job: Extract<Job, { kind: "emit" }>): BusEvent[] {
+    return job.drafts.map((d, i) => {
+      const ev = { ...d, version: this.state.version + i + 1 } as BusEvent;
+      if (job.reqId !== undefined) ev.req_id = job.reqId;
+      return ev;
+    });
+  }
+
+  async #reload(): Promise<void> {
+    try {
+      this.state = await this.store.objects.loadState();
+    } catch (err) {
+      this.#failed = new Error("srv state could not be reloaded from the store; refusing further commands");
+      this.#logger.fatal({ err }, this.#failed.message);
+      for (const job of this.#queue.splice(0)) job.reject(this.#failed);
+    }
   }
 
   /** Checkpoints the WAL once the dispatcher has been idle a moment, keeping it off the commit path. */

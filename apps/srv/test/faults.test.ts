@@ -199,7 +199,8 @@ describe("bad input never hurts anyone else", () => {
   it("a client that stops reading gets error{lagged} and is disconnected; others are unaffected", async () => {
     const srv = await Srv.start({ args: ["--client-buffer-bytes", "65536"] });
     const slow = await PipeClient.connect(srv.pipe);
-    slow.socket.pause(); // never reads
+    await slow.register(6201);
+    slow.socket.pause(); // from now on, never reads
     const busy = await PipeClient.connect(srv.pipe);
     await busy.register(6200);
     const payload = "p".repeat(2000);
@@ -219,5 +220,12 @@ describe("bad input never hurts anyone else", () => {
     expect(slow.events.at(-1)).toMatchObject({ event: "error", code: "lagged", fatal: true });
     expect(busy.closed).toBe(false);
     expect(await busy.call({ cmd: "ping", nonce: 1 }, is("pong"))).toMatchObject({ nonce: 1 });
+    // The dropped client was said goodbye for, so its pid can register again.
+    const goodbye = await until("the dropped client's goodbye", () =>
+      busy.events.find((e) => e.event === "process_exited" && e.pid === 6201),
+    );
+    expect(goodbye).toMatchObject({ code: 0 });
+    const back = await PipeClient.connect(srv.pipe);
+    expect(await back.register(6201)).toMatchObject({ event: "registered" });
   }, 120_000);
 });
