@@ -146,6 +146,17 @@ describe("process lifecycle", () => {
     await until("srv to notice its parent died", () => !alive(srvPid), 10_000);
   }, 60_000);
 
+  it("bad flags or environment values exit 2 with the reason and the usage", async () => {
+    const flag = await Srv.start({ args: ["--sync", "sometimes"] });
+    expect(await flag.exited()).toBe(2);
+    expect(flag.stderr.join("\n")).toMatch(/bad arguments: sync: .*\n[\s\S]*usage: agentmux-srv/);
+    const env = await Srv.start({ env: { AGENTMUX_AUTH_KEY: "short" } });
+    expect(await env.exited()).toBe(2);
+    expect(env.stderr.join("\n")).toContain("AGENTMUX_AUTH_KEY: must be at least 16 characters");
+    const unknown = await Srv.start({ args: ["--bogus"] });
+    expect(await unknown.exited()).toBe(2);
+  });
+
   it("SIGTERM stops it cleanly within 2 s", async () => {
     const srv = await Srv.start();
     const started = Date.now();
