@@ -87,7 +87,20 @@ export class ObjectStore {
 
   /** Version of the last event applied (0 for a new store). */
   async head(): Promise<number> {
-    return this.#metaNumber(this.file.db, "head");
+    return this.#readHead(this.file.db);
+  }
+
+  /**
+   * The head is the newest logged version, or the `head` meta row when the
+   * newest events were unlogged ones (errors, snapshots) — whichever is larger.
+   * Batches that end with a logged event therefore write no head row.
+   */
+  async #readHead(db: Db): Promise<number> {
+    const logged = await db
+      .selectFrom("event_log")
+      .select((eb) => eb.fn.max("version").as("max"))
+      .executeTakeFirst();
+    return Math.max(await this.#metaNumber(db, "head"), Number(logged?.max ?? 0));
   }
 
   // --- writes ----------------------------------------------------------------
@@ -114,7 +127,7 @@ export class ObjectStore {
 
   async #apply(trx: Db, events: readonly BusEvent[], extra?: (batch: ObjectBatch) => void): Promise<ApplyResult> {
     this.#cached ??= {
-      head: await this.#metaNumber(trx, "head"),
+      head: await this.#readHead(trx),
       clientOid: await this.#meta(trx, "client_oid"),
     };
     const cached = this.#cached;
@@ -143,8 +156,9 @@ export class ObjectStore {
         chunk.flatMap((r) => [r.version, r.kind, r.data, r.req_id]),
       );
     }
-    const newHead = fresh.length > 0 ? (fresh[fresh.length - 1] as BusEvent).version : head;
-    if (newHead !== head) await this.#setMeta(trx, "head", String(newHead));
+    const last = fresh[fresh.length - 1];
+    const newHead = last ? last.version : head;
+    if (last && NOT_LOGGED.has(last.event)) await this.#setMeta(trx, "head", String(newHead));
     cached.head = newHead;
     return { applied: fresh.length, head: newHead };
   }
@@ -167,7 +181,7 @@ export class ObjectStore {
         .limit(limit)
         .execute(),
       await this.#metaNumber(db, "log_floor"),
-      await this.#metaNumber(db, "head"),
+      await this.#readHead(db),
     ];
     const events = rows.map((r) => {
       const parsed = parseEvent(JSON.parse(r.data));
@@ -213,7 +227,7 @@ export class ObjectStore {
   ): Promise<void> {
     const retain = options.retainEvents ?? DEFAULT_RETAIN_EVENTS;
     await this.#write(async (trx) => {
-      const head = await this.#metaNumber(trx, "head");
+      const head = await this.#readHead(trx);
       if (state.version > head) {
         throw new StoreError("invalid_argument", `snapshot at v${state.version} is ahead of the store (v${head})`);
       }
@@ -227,6 +241,8 @@ export class ObjectStore {
       if (floor > (await this.#metaNumber(trx, "log_floor"))) {
         await trx.deleteFrom("event_log").where("version", "<=", floor).execute();
         await this.#setMeta(trx, "log_floor", String(floor));
+        // The newest logged event may be gone now: keep the head on record.
+        await this.#setMeta(trx, "head", String(head));
       }
     });
   }

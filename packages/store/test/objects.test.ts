@@ -252,7 +252,15 @@ describe("bootstrap: snapshot + log, and agreement with the object tables", () =
     // A snapshot can never be ahead of what the store has applied.
     const ahead = { ...d.state, version: d.state.version + 1 };
     await expect(store.objects.writeSnapshot(ahead)).rejects.toThrow(/ahead of the store/);
+    // Even when retention drops every logged event, the head (and so the next version) survives a restart.
+    await store.objects.writeSnapshot(d.state, { retainEvents: 0 });
+    expect((await store.objects.eventsSince(0)).events).toEqual([]);
+    const dir = store.objects.file.path.replace(/\/db\/objects\.db$/, "");
     await store.close();
+    const reopened = await openStore({ dataDir: dir });
+    expect(await reopened.objects.head()).toBe(d.state.version);
+    expect((await reopened.objects.loadState()).version).toBe(d.state.version);
+    await reopened.close();
   });
 
   it("a new store loads as the initial state", async () => {
