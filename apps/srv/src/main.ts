@@ -48,6 +48,15 @@ try {
 
 const log = await createLogger(config.dataDir, config.authKey);
 const logger = log.logger;
+// A bug must not vanish with the process: record it, then exit (everything acknowledged is on disk).
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (err: unknown) => {
+    logger.fatal({ err }, event);
+    log.flush();
+    line(`agentmux-srv: fatal: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(70);
+  });
+}
 logger.info({ dataDir: config.dataDir, instance: config.instance, pid: process.pid }, "agentmux-srv starting");
 
 let srv: Awaited<ReturnType<typeof startSrv>>;

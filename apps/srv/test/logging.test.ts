@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createLogger, LOG_FILE } from "../src/logging.js";
-import { tempDir } from "./harness.js";
+import { tempDir, until } from "./harness.js";
 
 describe("srv logging", () => {
   it("rotates a log over 8 MiB at start (srv.log → srv.log.1 → …) and redacts the auth key", async () => {
@@ -17,8 +17,11 @@ describe("srv logging", () => {
     log.flush();
     expect(statSync(join(logs, `${LOG_FILE}.1`)).size).toBe(8 * 1024 * 1024 + 1);
     expect(readFileSync(join(logs, `${LOG_FILE}.2`), "utf8")).toBe("older\n");
-    const fresh = readFileSync(join(logs, LOG_FILE), "utf8");
-    expect(fresh).toContain('"msg":"hello"');
+    // Written asynchronously: wait for the line.
+    const fresh = await until("the log line", () => {
+      const text = readFileSync(join(logs, LOG_FILE), "utf8");
+      return text.includes('"msg":"hello"') && text;
+    });
     expect(fresh).not.toContain(key);
     expect(fresh).toContain("[redacted]");
     expect(existsSync(join(logs, `${LOG_FILE}.3`))).toBe(false);

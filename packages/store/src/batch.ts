@@ -100,36 +100,30 @@ export class ObjectBatch {
           chunk,
         );
         const found = new Map(rows.map((r) => [r.oid, r.data]));
-        for (const oid of chunk) {
-          const text = found.get(oid);
-          this.#entries.set(`${otype}:${oid}`, {
-            otype,
-            oid,
-            data: text === undefined ? null : parseObject(otype, oid, text),
-            existed: text !== undefined,
-            bumps: 0,
-            dirty: false,
-          });
-        }
+        for (const oid of chunk) this.#remember(otype, oid, found.get(oid));
       }
     }
   }
 
   async #load<T extends OType>(otype: T, oid: string): Promise<Entry> {
     const key = `${otype}:${oid}`;
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      const row = await this.db.selectFrom(table(otype)).select("data").where("oid", "=", oid).executeTakeFirst();
-      entry = {
-        otype,
-        oid,
-        data: row ? parseObject(otype, oid, row.data) : null,
-        existed: row !== undefined,
-        bumps: 0,
-        dirty: false,
-      };
-      this.#entries.set(key, entry);
-    }
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) return entry;
+    const row = await this.db.selectFrom(table(otype)).select("data").where("oid", "=", oid).executeTakeFirst();
+    return this.#remember(otype, oid, row?.data);
+  }
+
+  /** Records an object as read from the database (`text` undefined: no such row). */
+  #remember(otype: OType, oid: string, text: string | undefined): Entry {
+    const entry: Entry = {
+      otype,
+      oid,
+      data: text === undefined ? null : parseObject(otype, oid, text),
+      existed: text !== undefined,
+      bumps: 0,
+      dirty: false,
+    };
+    this.#entries.set(`${otype}:${oid}`, entry);
     return entry;
   }
 

@@ -47,18 +47,23 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Reads a request body of at most `max` bytes; undefined when it is larger. */
+/** Reads a request body of at most `max` bytes; undefined as soon as it is larger (the rest is not read). */
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) over = true;
-      else parts.push(chunk);
-    });
-    req.on("end", () => resolve(over ? undefined : Buffer.concat(parts)));
+      if (size <= max) {
+        parts.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(parts)));
     req.on("error", reject);
   });
 }
@@ -76,6 +81,9 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
   async function command(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req, services.maxFrameBytes);
     if (body === undefined) {
+      // The rest of the body is never read: answer, then drop the connection.
+      res.setHeader("connection", "close");
+      res.on("finish", () => req.destroy());
       return json(res, 413, {
         error: "frame_too_large",
         events: [errorEvent("frame_too_large", "request body over the frame cap")],
