@@ -3,7 +3,6 @@
 // srv's stdin is tied to this script, so srv stops when it stops.
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { parseSrvStderrLine } from "@agentmux/common-ipc";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -11,6 +10,8 @@ const args = process.argv.slice(2);
 console.error("building…");
 const build = spawnSync("turbo", ["run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
+// Only now that the packages are built can they be imported (a fresh clone has no dist/ yet).
+const { parseSrvStderrLine } = await import("@agentmux/common-ipc");
 
 const srv = spawn(process.execPath, [join(root, "apps/srv/dist/bin.js"), ...args], {
   stdio: ["pipe", "inherit", "pipe"],
