@@ -1,8 +1,11 @@
-// The test command: lint, then build, typecheck and test every package through
-// turbo, then print one closing line `N passed, N failed` summed over all
-// packages' vitest JSON reports. Exits non-zero if any step failed or no test ran.
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// The test command: lint; the README's first command as a new user runs it
+// (`start`: build, run srv, print how to connect, stop on Ctrl-C); then build,
+// typecheck and test every package through turbo; then one closing line
+// `N passed, N failed` summed over all packages' vitest JSON reports. Exits
+// non-zero if any step failed or no test ran.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -27,8 +30,48 @@ function run(cmd, args) {
 const dirs = workspaceDirs();
 for (const d of dirs) rmSync(join(d, REPORT), { force: true });
 
+/** Runs scripts/start.mjs on a scratch data dir: it must print its endpoints, answer /health and stop cleanly on SIGINT. */
+async function startSmoke() {
+  console.log("\n$ node scripts/start.mjs --data-dir <scratch>   (the README's first command)");
+  const dir = mkdtempSync(join(tmpdir(), "agentmux-start-"));
+  const child = spawn(process.execPath, [join(root, "scripts/start.mjs"), "--data-dir", join(dir, "data")], {
+    cwd: root,
+    env: { ...process.env, AGENTMUX_SRV_PIPE_PATH: join(dir, "srv.sock") },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 300_000;
+  let ok = false;
+  try {
+    while (!out.includes("Ctrl-C stops it.")) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`start did not come up:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const web = /HTTP\s+(http:\/\/\S+)/.exec(out)?.[1];
+    const health = await fetch(`${web}/health`);
+    const body = await health.json();
+    if (health.status !== 200 || body.status !== "ok") throw new Error(`/health answered ${health.status}`);
+    child.kill("SIGINT");
+    const code = await exited;
+    if (code !== 0) throw new Error(`start exited ${code} on Ctrl-C`);
+    console.log(`srv came up (${web}), answered /health and stopped cleanly`);
+    ok = true;
+  } catch (err) {
+    console.log(String(err));
+    child.kill("SIGKILL");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return ok;
+}
+
 const steps = [];
 steps.push(["lint", run("biome", ["check", "--error-on-warnings", "."])]);
+steps.push(["start (README first command)", await startSmoke()]);
 steps.push([
   "build+typecheck+test",
   run("turbo", ["run", "build", "typecheck", "test", "--concurrency=2", "--output-logs=errors-only", "--continue"]),
