@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -168,10 +168,4 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
     watchParent: !f["no-watch-parent"],
     clientBufferBytes: f["client-buffer-bytes"],
   };
-}
-
-/** Reads a minted key back (for tools started later by the same user). */
-export function readAuthKeyFile(dataDir: string): string | undefined {
-  const file = join(dataDir, "auth.key");
-  return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }

@@ -146,10 +146,6 @@ export class Connection {
     this.#subscription = services.core.events$.subscribe((ev) => this.#deliver(ev));
   }
 
-  get registeredPid(): number | null {
-    return this.#pid;
-  }
-
   /** Handles one incoming text frame; frames of one connection are handled strictly in order. */
   receive(text: string): void {
     this.#enqueue(() => this.#handleText(text));

@@ -139,7 +139,6 @@ export const TearOffTab = command("tear_off_tab", { tab_id: id });
 export const TearOffBlock = command("tear_off_block", { block_id: id });
 export const PromoteBlockToTab = command("promote_block_to_tab", { block_id: id });
 
-export const SESSION_COMMANDS = ["register", "ping", "goodbye", "get_srv_snapshot", "get_events"] as const;
 export const SAGA_COMMANDS = ["tear_off_tab", "tear_off_block", "promote_block_to_tab"] as const;
 export const AGENT_COMMANDS = [
   "agent_send",

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { Command, type CommandName } from "./commands.js";
-import { Event, type EventName, type EventOf } from "./events.js";
+import { Command } from "./commands.js";
+import { Event, type EventOf } from "./events.js";
 import { type ErrorCode, ReqId } from "./primitives.js";
 
 /** A protocol-level failure with a stable wire `code`. */
@@ -101,14 +101,6 @@ export function decodeEvent(frame: string): Parsed<Event> {
 /** The wire text of one command or event, without the trailing newline. */
 export function serialize(message: Command | Event): string {
   return JSON.stringify(message);
-}
-
-export function isCommandName(name: string): name is CommandName {
-  return commandVariants.has(name);
-}
-
-export function isEventName(name: string): name is EventName {
-  return eventVariants.has(name);
 }
 
 /**
