@@ -1,0 +1,40 @@
+export { ACP_PROTOCOL_VERSION, AcpSession } from "./acp-session.js";
+export { ConversationClaims, createSession } from "./controller.js";
+export { AgentError, type AgentErrorCode, QueueFullError, SessionClosedError, SessionHeldError } from "./errors.js";
+export { LineSplitter } from "./lines.js";
+export { NdjsonSession } from "./ndjson-session.js";
+export {
+  isAlive,
+  type ProcessRecord,
+  processStartTime,
+  type ReapOptions,
+  type ReapOutcome,
+  reapOrphan,
+  signalGroup,
+} from "./process.js";
+export { type AcpOptions, acp } from "./providers/acp.js";
+export { type ClaudeOptions, claude } from "./providers/claude.js";
+export { codex, gemini, type PerTurnOptions } from "./providers/codex-gemini.js";
+export {
+  type AcpProvider,
+  type AgentFault,
+  addUsage,
+  classifyErrorText,
+  type LineMeaning,
+  type NdjsonProvider,
+  type PermissionDecision,
+  type PermissionRequest,
+  type Provider,
+  type Usage,
+  ZERO_USAGE,
+} from "./providers/types.js";
+export {
+  type OutputLine,
+  type RunStatus,
+  Session,
+  type SessionClaims,
+  type SessionOptions,
+  type SessionStatus,
+  type StopDeadlines,
+  type StopOutcome,
+} from "./session.js";

@@ -1,0 +1,198 @@
+// A scripted stand-in for the Anthropic Messages API on loopback, so the real Claude Code CLI can
+// run offline. It fakes the model server, nothing of ours. The reply is chosen by the text of the
+// newest user message:
+//   "reply <text>"      → an assistant text reply
+//   "tool <command>"    → a Bash tool call running <command>; after its result, a text reply "done"
+//   "error <status>"    → an API error with that HTTP status
+//   "slow <n>"          → a text reply streamed as <n> chunks, 200 ms apart (something to interrupt)
+// anything else        → the text "ok".
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FakeAnthropic {
+  url: string;
+  /** Every /v1/messages request body, in arrival order. */
+  requests: MessagesRequest[];
+  close(): Promise<void>;
+}
+
+interface ContentBlock {
+  type: string;
+  text?: string;
+  content?: unknown;
+}
+interface MessagesRequest {
+  stream?: boolean;
+  model?: string;
+  messages?: { role: string; content: string | ContentBlock[] }[];
+}
+
+export async function startFakeAnthropic(): Promise<FakeAnthropic> {
+  const requests: MessagesRequest[] = [];
+  let ids = 0;
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => res.destroy());
+  });
+  const timers = new Set<NodeJS.Timeout>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = req.url ?? "";
+    if (!url.startsWith("/v1/messages")) {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"type":"error"}');
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as MessagesRequest;
+    if (url.startsWith("/v1/messages/count_tokens")) {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"input_tokens":10}');
+      return;
+    }
+    requests.push(body);
+    const script = chooseScript(body);
+    if (script.kind === "error") {
+      res
+        .writeHead(script.status, { "content-type": "application/json" })
+        .end(JSON.stringify({ type: "error", error: { type: "api_error", message: `scripted ${script.status}` } }));
+      return;
+    }
+    const id = `msg_${++ids}`;
+    const blocks =
+      script.kind === "tool"
+        ? [
+            {
+              type: "tool_use",
+              id: `toolu_${ids}`,
+              name: "Bash",
+              input: { command: script.command, description: "run it" },
+            },
+          ]
+        : [{ type: "text", text: script.chunks.join("") }];
+    const stopReason = script.kind === "tool" ? "tool_use" : "end_turn";
+    const usage = { input_tokens: 12, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+    if (!body.stream) {
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id,
+          type: "message",
+          role: "assistant",
+          model: body.model ?? "claude-fake",
+          content: blocks,
+          stop_reason: stopReason,
+          stop_sequence: null,
+          usage,
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send("message_start", {
+      type: "message_start",
+      message: {
+        id,
+        type: "message",
+        role: "assistant",
+        model: body.model ?? "claude-fake",
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
+    });
+    if (script.kind === "tool") {
+      send("content_block_start", {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "tool_use", id: `toolu_${ids}`, name: "Bash", input: {} },
+      });
+      send("content_block_delta", {
+        type: "content_block_delta",
+        index: 0,
+        delta: {
+          type: "input_json_delta",
+          partial_json: JSON.stringify({ command: script.command, description: "run it" }),
+        },
+      });
+    } else {
+      send("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+    }
+    const finish = () => {
+      send("content_block_stop", { type: "content_block_stop", index: 0 });
+      send("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: stopReason, stop_sequence: null },
+        usage: { output_tokens: usage.output_tokens },
+      });
+      send("message_stop", { type: "message_stop" });
+      res.end();
+    };
+    if (script.kind === "tool") return finish();
+    let i = 0;
+    const next = () => {
+      const text = script.chunks[i++];
+      if (text === undefined) return finish();
+      send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
+      if (script.delayMs === 0) return next();
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) next();
+      }, script.delayMs);
+      timers.add(t);
+    };
+    next();
+  }
+
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}
+
+type Script =
+  | { kind: "text"; chunks: string[]; delayMs: number }
+  | { kind: "tool"; command: string }
+  | { kind: "error"; status: number };
+
+function textOf(content: string | ContentBlock[]): string {
+  if (typeof content === "string") return content;
+  // The CLI prepends system reminders as extra text blocks; the user's words are the last one.
+  const texts = content.filter((b) => b.type === "text" && typeof b.text === "string").map((b) => b.text as string);
+  return texts.at(-1) ?? "";
+}
+
+function chooseScript(body: MessagesRequest): Script {
+  // This CLI version appends a system-role message after the conversation; the newest user
+  // message is what the script reacts to.
+  const last = (body.messages ?? []).filter((m) => m.role === "user").at(-1);
+  if (!last) return { kind: "text", chunks: ["ok"], delayMs: 0 };
+  // After a tool ran, the newest message carries its result: finish the turn.
+  if (Array.isArray(last.content) && last.content.some((b) => b.type === "tool_result")) {
+    return { kind: "text", chunks: ["done"], delayMs: 0 };
+  }
+  const text = textOf(last.content).trim();
+  const [verb, ...rest] = text.split(" ");
+  const arg = rest.join(" ");
+  switch (verb) {
+    case "reply":
+      return { kind: "text", chunks: [arg], delayMs: 0 };
+    case "tool":
+      return { kind: "tool", command: arg };
+    case "error":
+      return { kind: "error", status: Number(arg) || 500 };
+    case "slow":
+      return { kind: "text", chunks: Array.from({ length: Number(arg) || 50 }, (_, i) => `chunk${i} `), delayMs: 200 };
+    default:
+      return { kind: "text", chunks: ["ok"], delayMs: 0 };
+  }
+}

@@ -1,0 +1,48 @@
+import { filter, firstValueFrom, timeout } from "rxjs";
+import type { OutputLine, Session, SessionStatus } from "../src/index.js";
+
+/** The first status (current or future) that satisfies `pred`; fails after `ms`. */
+export function statusWhere(
+  session: Session,
+  pred: (s: SessionStatus) => boolean,
+  ms = 20_000,
+): Promise<SessionStatus> {
+  return firstValueFrom(session.status$.pipe(filter(pred), timeout(ms)));
+}
+
+/** Collects a session's transcript lines from now on. */
+export function collect(session: Session): { lines: OutputLine[]; json(): Record<string, unknown>[] } {
+  const lines: OutputLine[] = [];
+  session.output$.subscribe((l) => lines.push(l));
+  return {
+    lines,
+    json: () =>
+      lines.flatMap((l) => {
+        try {
+          return [JSON.parse(l.data.toString("utf8")) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
+  };
+}
+
+/** Polls `check` until it returns a truthy value; fails after `ms`. */
+export async function until<T>(check: () => T | Promise<T>, ms = 20_000, what = "condition"): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
