@@ -10,6 +10,7 @@ import {
   protocolErrorEvent,
 } from "@agentmux/common-ipc";
 import type { Logger } from "pino";
+import type { Agents } from "./agents.js";
 import type { Core, Subscription } from "./core.js";
 import type { Sagas } from "./sagas.js";
 
@@ -26,6 +27,7 @@ export interface Sink {
 export interface Services {
   core: Core;
   sagas: Sagas;
+  agents: Agents;
   logger: Logger;
   /** Queued outgoing bytes beyond which a client is told `lagged` and closed. */
   maxBufferedBytes: number;
@@ -104,10 +106,17 @@ export async function execute(services: Services, cmd: Command, registeredPid: n
   const { core, sagas } = services;
   const reqId = cmd.req_id;
   if (cmd.cmd === "get_events") return { caused: [], replies: await eventListPages(core, cmd.since, reqId) };
-  if (isAgentCommand(cmd)) {
-    const refusal = errorEvent("invalid_command", `${cmd.cmd}: agents are not available in this srv yet`, { reqId });
+  if (cmd.cmd === "subscribe_output") {
+    const refusal = errorEvent(
+      "invalid_command",
+      "subscribe_output needs a streaming connection (socket or WebSocket)",
+      {
+        reqId,
+      },
+    );
     return { caused: [], replies: [refusal] };
   }
+  if (isAgentCommand(cmd)) return services.agents.execute(cmd);
   if (isSagaCommand(cmd)) {
     const run = await sagas.run(cmd);
     return { caused: run.events, replies: run.refusal ? [run.refusal] : [] };
@@ -128,6 +137,8 @@ export class Connection {
   #closed = false;
   #saidGoodbye = false;
   readonly #subscription: Subscription;
+  #output: Subscription | null = null;
+  #outputBlocks = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
   /** Settles when every command this connection submitted so far is published. */
   #inflight: Promise<void> = Promise.resolve();
@@ -200,6 +211,7 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#subscription.unsubscribe();
+    this.#output?.unsubscribe();
     const pid = this.#pid;
     if (pid !== null && !this.#saidGoodbye) {
       // Synthetic goodbye, so the pid can register again.
@@ -227,6 +239,31 @@ export class Connection {
       return;
     }
     this.sink.send(serialized(ev));
+  }
+
+  /** From now on, transcript bytes of these blocks (replacing any earlier choice) come as `block_output`. */
+  #subscribeOutput(blockIds: string[]): void {
+    this.#outputBlocks = new Set(blockIds);
+    this.#output ??= this.services.agents.output.subscribe((out) => {
+      if (!this.#outputBlocks.has(out.blockId) || this.#closed) return;
+      if (this.sink.buffered() > this.services.maxBufferedBytes) {
+        this.services.logger.warn({ conn: this.id }, "client too slow for agent output: lagged");
+        this.sink.send(
+          JSON.stringify(errorEvent("lagged", "too slow: agent output was not read in time", { fatal: true })),
+        );
+        this.close();
+        return;
+      }
+      this.sink.send(
+        JSON.stringify({
+          event: "block_output",
+          block_id: out.blockId,
+          offset: out.offset,
+          data: out.data,
+          version: 0,
+        }),
+      );
+    });
   }
 
   #private(ev: Event): void {
@@ -277,6 +314,7 @@ export class Connection {
     if (cmd.cmd === "register") {
       return this.#private(errorEvent("already_registered", "this connection is already registered", { reqId }));
     }
+    if (cmd.cmd === "subscribe_output") return this.#subscribeOutput(cmd.block_ids);
     const { replies } = await execute(this.services, cmd, this.#pid);
     for (const reply of replies) this.#private(reply);
     if (cmd.cmd === "goodbye") {

@@ -4,6 +4,7 @@ import { type EstartInfo, formatMigrating } from "@agentmux/common-ipc";
 import { compensateUnresolved, SagaLog } from "@agentmux/saga";
 import { FileLock, openStore, type Store } from "@agentmux/store";
 import type { Logger } from "pino";
+import { Agents } from "./agents.js";
 import { SRV_VERSION, type SrvConfig } from "./config.js";
 import { Core } from "./core.js";
 import { Sagas } from "./sagas.js";
@@ -26,7 +27,8 @@ export interface StartOptions {
 export interface RunningSrv {
   estart: EstartInfo;
   core: Core;
-  /** Stops accepting, finishes the dispatcher queue, flushes and closes the stores. */
+  agents: Agents;
+  /** Stops accepting, stops every agent, finishes the dispatcher queue, flushes and closes the stores. */
   close(): Promise<void>;
 }
 
@@ -100,10 +102,18 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
       };
     }
 
+    // Agents: survivors of a crashed run are stopped and flagged before anyone can connect.
+    const childEnv = { ...process.env };
+    const agents = new Agents({ core, store, logger, env: childEnv });
+    cleanup.push(() => agents.close());
+    const interrupted = await agents.recover();
+    if (interrupted > 0) logger.warn({ agents: interrupted }, "agents interrupted by the previous run flagged");
+
     let ids = 0;
     const services = {
       core,
       sagas,
+      agents,
       logger,
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
       maxBufferedBytes: options.maxBufferedBytes ?? config.clientBufferBytes,
@@ -130,6 +140,7 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     );
     return {
       core,
+      agents,
       estart: {
         ws: web.ws.address,
         web: web.web.address,

@@ -36,5 +36,6 @@ export {
   type SessionOptions,
   type SessionStatus,
   type StopDeadlines,
+  type StopOptions,
   type StopOutcome,
 } from "./session.js";

@@ -51,6 +51,13 @@ export interface StopDeadlines {
   termMs: number;
 }
 
+export interface StopOptions {
+  /** Straight to SIGKILL. */
+  force?: boolean;
+  /** This stop's deadlines, over the session's. */
+  deadlines?: Partial<StopDeadlines>;
+}
+
 /** Claims conversation ids so that one conversation has at most one live process. */
 export interface SessionClaims {
   claim(sessionId: string, owner: object): boolean;
@@ -185,10 +192,11 @@ export abstract class Session {
    * each after its deadline; `force` goes straight to SIGKILL. Messages sent meanwhile wait and
    * start a new process afterwards.
    */
-  stop(options: { force?: boolean } = {}): Promise<StopOutcome> {
+  stop(options: StopOptions = {}): Promise<StopOutcome> {
     if (this.#child === null) return Promise.resolve("not_running");
     if (options.force && this.#pid !== null) signalGroup(this.#pid, "SIGKILL");
-    this.#stopping ??= this.#ladder(options.force === true).finally(() => {
+    const deadlines = { ...this.deadlines, ...options.deadlines };
+    this.#stopping ??= this.#ladder(options.force === true, deadlines).finally(() => {
       this.#stopping = null;
       this.#flushSafely();
     });
@@ -196,7 +204,7 @@ export abstract class Session {
   }
 
   /** Stops the agent and refuses further sends. Waiting messages are dropped (and counted). */
-  async close(options: { force?: boolean } = {}): Promise<StopOutcome> {
+  async close(options: StopOptions = {}): Promise<StopOutcome> {
     this.#closed = true;
     const dropped = this.#queue.length;
     this.#queue = [];
@@ -404,7 +412,7 @@ export abstract class Session {
     this.attached(child);
   }
 
-  async #ladder(force: boolean): Promise<StopOutcome> {
+  async #ladder(force: boolean, deadlines: StopDeadlines): Promise<StopOutcome> {
     const exited = this.#exited ?? Promise.resolve();
     const within = (ms: number) =>
       new Promise<boolean>((resolve) => {
@@ -417,7 +425,7 @@ export abstract class Session {
     if (!force) {
       if (this.status.turnActive && this.interruptTurn()) {
         const turnEnded = new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(false), this.deadlines.interruptMs);
+          const t = setTimeout(() => resolve(false), deadlines.interruptMs);
           const sub = this.#status.subscribe((s) => {
             if (!s.turnActive || s.status === "done") {
               clearTimeout(t);
@@ -429,9 +437,9 @@ export abstract class Session {
         await turnEnded;
       }
       this.#child?.stdin?.end();
-      if (await within(this.deadlines.eofMs)) return "exited";
+      if (await within(deadlines.eofMs)) return "exited";
       if (this.#pid !== null) signalGroup(this.#pid, "SIGTERM");
-      if (await within(this.deadlines.termMs)) return "terminated";
+      if (await within(deadlines.termMs)) return "terminated";
     }
     if (this.#pid !== null) signalGroup(this.#pid, "SIGKILL");
     await exited;

@@ -122,6 +122,12 @@ export const LayoutQueueBackendActions = layoutCommand("layout_queue_backend_act
 export const AgentSend = command("agent_send", { block_id: id, message: z.string().min(1) });
 export const AgentInterrupt = command("agent_interrupt", { block_id: id });
 export const AgentStop = command("agent_stop", { block_id: id, force });
+export const AgentRespond = command("agent_respond", {
+  block_id: id,
+  request_id: id,
+  decision: z.enum(["allow", "deny"]),
+  message: z.string().max(4096).optional(),
+});
 export const GetBlockOutput = command("get_block_output", {
   block_id: id,
   offset: U64.default(0),
@@ -144,6 +150,7 @@ export const AGENT_COMMANDS = [
   "agent_send",
   "agent_interrupt",
   "agent_stop",
+  "agent_respond",
   "get_block_output",
   "subscribe_output",
 ] as const;
@@ -192,6 +199,7 @@ export const Command = z.discriminatedUnion("cmd", [
   AgentSend,
   AgentInterrupt,
   AgentStop,
+  AgentRespond,
   GetBlockOutput,
   SubscribeOutput,
   TearOffTab,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import {
+  AgentFault,
+  AgentInputRequest,
   AgentRunStatus,
   AgentUsage,
   ClientKind,
@@ -162,6 +164,8 @@ export const AgentStatus = event("agent_status", {
   session_id: z.string().nullable().default(null),
   needs_input: z.boolean().default(false),
   usage: AgentUsage.nullable().default(null),
+  requests: z.array(AgentInputRequest).default([]),
+  fault: AgentFault.nullable().default(null),
 });
 export const BlockOutput = event("block_output", { block_id: id, offset: U64, data: z.string() });
 

@@ -27,6 +27,7 @@ export const ErrorCode = z.enum([
   "unauthorized",
   "not_found",
   "internal",
+  "agent_busy",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -96,3 +97,16 @@ export const AgentUsage = z.strictObject({
   cost_usd: z.number().min(0).default(0),
 });
 export type AgentUsage = z.infer<typeof AgentUsage>;
+
+/** A permission request an agent waits on (answer it with `agent_respond`). */
+export const AgentInputRequest = z.strictObject({ request_id: z.string().min(1), tool: z.string(), input: JsonValue });
+export type AgentInputRequest = z.infer<typeof AgentInputRequest>;
+
+/** Why an agent is not making progress: `rate_limit`, `auth`, `overloaded` or `error`; `fatal` = retrying will not help. */
+export const AgentFault = z.strictObject({
+  kind: z.enum(["rate_limit", "auth", "overloaded", "error"]),
+  fatal: z.boolean(),
+  message: z.string(),
+  resets_at: z.number().int().nullable().default(null),
+});
+export type AgentFault = z.infer<typeof AgentFault>;

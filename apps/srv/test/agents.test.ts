@@ -1,0 +1,242 @@
+// Agents in srv, end to end: the real srv binary runs the real Claude Code CLI against a fake
+// Messages API (the only fake: the model server).
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Event } from "@agentmux/common-ipc";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claudeBinary, claudeEnv } from "../../../packages/agent-controller/test/claude-cli.js";
+import { type FakeAnthropic, startFakeAnthropic } from "../../../packages/agent-controller/test/fake-anthropic.js";
+import { AUTH_KEY, PipeClient, Srv, until } from "./harness.js";
+
+type Of<K extends Event["event"]> = Extract<Event, { event: K }>;
+const is =
+  <K extends Event["event"]>(kind: K, pred: (e: Of<K>) => boolean = () => true) =>
+  (e: Event) =>
+    e.event === kind && pred(e as Of<K>);
+
+let fake: FakeAnthropic;
+beforeAll(async () => {
+  fake = await startFakeAnthropic();
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+/** Alive and not a zombie (an orphan's zombie lingers when nobody reaps it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Starts srv; a restart passes the same data dir and env (claude keeps conversations under HOME). */
+async function start(dataDir?: string, env = claudeEnv(fake.url)) {
+  const srv = await Srv.start({ env, ...(dataDir ? { dataDir } : {}) });
+  const client = await PipeClient.connect(srv.pipe);
+  await client.register(process.pid);
+  return { srv, client, env };
+}
+
+/** A new workspace with one tab; returns the ids. */
+async function workspace(client: PipeClient) {
+  const ws = (await client.call(
+    { cmd: "create_workspace", name: "agents" },
+    is("workspace_created"),
+  )) as Of<"workspace_created">;
+  const tab = (await client.call(
+    { cmd: "create_tab", workspace_id: ws.workspace_id, name: "t" },
+    is("tab_created"),
+  )) as Of<"tab_created">;
+  return { workspaceId: ws.workspace_id, tabId: tab.tab_id };
+}
+
+async function agentBlock(
+  client: PipeClient,
+  tabId: string,
+  name: string,
+  cwd = mkdtempSync(join(tmpdir(), "agent-cwd-")),
+) {
+  const meta = {
+    view: "agent",
+    "agent:provider": "claude",
+    "agent:cwd": cwd,
+    "agent:name": name,
+    "agent:command": claudeBinary(),
+  };
+  const b = (await client.call(
+    { cmd: "create_block", tab_id: tabId, meta },
+    is("block_created"),
+  )) as Of<"block_created">;
+  return b.block_id;
+}
+
+const turnDone = (blockId: string, minOutput = 1) =>
+  is("agent_status", (e) => e.block_id === blockId && !e.turn_active && (e.usage?.output_tokens ?? 0) >= minOutput);
+
+describe("agents in srv", () => {
+  it("two claude agents survive srv's SIGKILL mid-turn: no survivors, same sessions resumed, transcripts whole", async () => {
+    const { srv, client, env } = await start();
+    const { tabId } = await workspace(client);
+    const a = await agentBlock(client, tabId, "alpha");
+    const b = await agentBlock(client, tabId, "beta");
+    client.send({ cmd: "subscribe_output", block_ids: [a, b] });
+    client.send({ cmd: "agent_send", block_id: a, message: "reply alpha-1" });
+    client.send({ cmd: "agent_send", block_id: b, message: "reply beta-1" });
+    // The two agents finish in either order: look through everything received, not after a cursor.
+    const doneA = (await until("alpha's turn", () => client.events.find(turnDone(a)), 30_000)) as Of<"agent_status">;
+    const doneB = (await until("beta's turn", () => client.events.find(turnDone(b)), 30_000)) as Of<"agent_status">;
+    expect(doneA.session_id).not.toBe(doneB.session_id);
+
+    const asked = fake.requests.length;
+    client.send({ cmd: "agent_send", block_id: a, message: "slow 200" });
+    client.send({ cmd: "agent_send", block_id: b, message: "slow 200" });
+    await until("both agents mid-turn", () => fake.requests.length >= asked + 2, 30_000);
+    const pids = [...client.events]
+      .filter((e): e is Of<"agent_status"> => e.event === "agent_status" && e.pid !== null)
+      .map((e) => e.pid as number);
+    const before = new Set(pids);
+    expect(before.size).toBe(2);
+    // What subscribers saw before the crash, per block, in offset order.
+    const seen = (id: string) =>
+      client.events
+        .filter((e): e is Of<"block_output"> => e.event === "block_output" && e.block_id === id)
+        .map((e) => e.data)
+        .join("");
+    const seenA = seen(a);
+    const seenB = seen(b);
+    expect(seenA).toContain("alpha-1");
+
+    await srv.kill("SIGKILL");
+    const again = await start(srv.dataDir, env);
+    // No agent process of the crashed run is left: it exited on stdin EOF or was reaped at boot.
+    for (const pid of before) await until(`pid ${pid} to be gone`, () => !alive(pid), 15_000);
+
+    // The blocks say they were interrupted (in the durable log, after the restart).
+    again.client.send({ cmd: "get_events", since: 0 });
+    const list = (await again.client.next(is("event_list"))) as Of<"event_list">;
+    const flagged = list.events.filter(
+      (e) => e.event === "block_meta_updated" && e.meta_patch["session:was_interrupted"] === true,
+    );
+    expect(new Set(flagged.map((e) => (e as Of<"block_meta_updated">).block_id))).toEqual(new Set([a, b]));
+
+    // Every byte pushed before the crash is in the transcript.
+    for (const [id, pushed] of [
+      [a, seenA],
+      [b, seenB],
+    ] as const) {
+      const out = (await again.client.call(
+        { cmd: "get_block_output", block_id: id, offset: 0, limit: 16 * 1024 * 1024 },
+        is("block_output"),
+      )) as Of<"block_output">;
+      expect(out.data.startsWith(pushed)).toBe(true);
+    }
+
+    // The next send resumes the same conversation in a new process.
+    again.client.send({ cmd: "subscribe_output", block_ids: [a] });
+    again.client.send({ cmd: "agent_send", block_id: a, message: "reply alpha-2" });
+    const resumed = (await again.client.next(
+      is(
+        "agent_status",
+        (e) =>
+          e.block_id === a &&
+          !e.turn_active &&
+          e.status === "running" &&
+          (e.usage?.output_tokens ?? 0) > (doneA.usage?.output_tokens ?? 0),
+      ),
+      30_000,
+    )) as Of<"agent_status">;
+    expect(resumed.session_id).toBe(doneA.session_id);
+    expect(before.has(resumed.pid as number)).toBe(false);
+    const pushed = again.client.events.filter((e): e is Of<"block_output"> => e.event === "block_output");
+    expect(pushed.map((e) => e.data).join("")).toContain('"outcome":"resumed"');
+    expect(JSON.stringify(fake.requests.at(-1)?.messages)).toContain("alpha-1");
+  }, 120_000);
+
+  it("answers permission requests over the wire; deleting the block stops its agent; the key stays out of its env", async () => {
+    const { client } = await start();
+    const { tabId } = await workspace(client);
+    const cwd = mkdtempSync(join(tmpdir(), "agent-cwd-"));
+    const id = await agentBlock(client, tabId, "gamma", cwd);
+    client.send({ cmd: "agent_send", block_id: id, message: "tool touch made.txt" });
+    const asking = (await client.next(
+      is("agent_status", (e) => e.block_id === id && e.needs_input),
+      30_000,
+    )) as Of<"agent_status">;
+    expect(asking.requests[0]).toMatchObject({ tool: "Bash", input: { command: "touch made.txt" } });
+    const pid = asking.pid as number;
+    expect(readFileSync(`/proc/${pid}/environ`, "latin1")).not.toContain(AUTH_KEY);
+
+    client.send({ cmd: "agent_respond", block_id: id, request_id: "nope", decision: "allow", req_id: "r-bad" });
+    expect(await client.next(is("error", (e) => e.req_id === "r-bad"))).toMatchObject({ code: "not_found" });
+    client.send({
+      cmd: "agent_respond",
+      block_id: id,
+      request_id: asking.requests[0]?.request_id as string,
+      decision: "allow",
+    });
+    await client.next(
+      is("agent_status", (e) => e.block_id === id && !e.turn_active && !e.needs_input),
+      30_000,
+    );
+    expect(existsSync(join(cwd, "made.txt"))).toBe(true);
+
+    client.send({ cmd: "delete_block", tab_id: tabId, block_id: id });
+    await client.next(is("block_deleted"));
+    await until("the agent to stop with its block", () => !alive(pid), 15_000);
+  }, 60_000);
+
+  it("refuses bad agent commands with typed errors and keeps serving", async () => {
+    const { srv, client } = await start();
+    const { tabId } = await workspace(client);
+    const plain = (await client.call(
+      { cmd: "create_block", tab_id: tabId, meta: { view: "term" } },
+      is("block_created"),
+    )) as Of<"block_created">;
+    client.send({ cmd: "agent_send", block_id: plain.block_id, message: "hi", req_id: "r1" });
+    expect(await client.next(is("error", (e) => e.req_id === "r1"))).toMatchObject({ code: "invalid_command" });
+    client.send({ cmd: "agent_send", block_id: "no-such-block", message: "hi", req_id: "r2" });
+    expect(await client.next(is("error", (e) => e.req_id === "r2"))).toMatchObject({ code: "not_found" });
+    const dup = await agentBlock(client, tabId, "same");
+    const dup2 = await agentBlock(client, tabId, "same");
+    client.send({ cmd: "agent_send", block_id: dup, message: "reply x" });
+    await client.next(turnDone(dup), 30_000);
+    client.send({ cmd: "agent_send", block_id: dup2, message: "reply y", req_id: "r3" });
+    const err = await client.next(is("error", (e) => e.req_id === "r3"));
+    expect(err).toMatchObject({ code: "invalid_command" });
+    expect((err as Of<"error">).message).toMatch(/already used/);
+    // Over HTTP: reading a transcript works, subscribing needs a stream.
+    const output = async (offset: number, limit?: number) => {
+      const res = await srv.http({ cmd: "get_block_output", block_id: dup, offset, ...(limit ? { limit } : {}) });
+      expect(res.status).toBe(200);
+      const ev = res.body.events?.[0];
+      if (ev?.event !== "block_output") throw new Error(`expected block_output, got ${JSON.stringify(res.body)}`);
+      return ev.data;
+    };
+    const text = await output(0);
+    expect(text).toContain('"type":"result"');
+    const sub = await srv.http({ cmd: "subscribe_output", block_ids: [dup] });
+    expect(sub.body.events?.[0]).toMatchObject({ event: "error", code: "invalid_command" });
+    // A read from the middle by offset continues exactly where the previous one stopped.
+    const half = Math.floor(Buffer.byteLength(text) / 2);
+    const got1 = await output(0, half);
+    expect(got1 + (await output(Buffer.byteLength(got1)))).toBe(text);
+  }, 60_000);
+
+  it("stops every agent before it exits on SIGTERM", async () => {
+    const { srv, client } = await start();
+    const { tabId } = await workspace(client);
+    const id = await agentBlock(client, tabId, "delta");
+    client.send({ cmd: "agent_send", block_id: id, message: "slow 200" });
+    const running = (await client.next(
+      is("agent_status", (e) => e.block_id === id && e.pid !== null),
+      30_000,
+    )) as Of<"agent_status">;
+    await srv.kill("SIGTERM");
+    expect(srv.exitCode).toBe(0);
+    expect(alive(running.pid as number)).toBe(false);
+  }, 60_000);
+});
