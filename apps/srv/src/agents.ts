@@ -173,13 +173,6 @@ export class Agents {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  /** Agent processes alive now (pid by block), for tests and diagnostics. */
-  pids(): Map<string, number> {
-    const pids = new Map<string, number>();
-    for (const [id, r] of this.#sessions) if (r.session.status.pid !== null) pids.set(id, r.session.status.pid);
-    return pids;
-  }
-
   async #open(blockId: string): Promise<Running> {
     const existing = this.#sessions.get(blockId);
     if (existing) return existing;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from "node:child_process";
+import { constants } from "node:os";
 import { BehaviorSubject, type Observable, Subject } from "rxjs";
 import { QueueFullError, SessionClosedError, SessionHeldError } from "./errors.js";
 import { LineSplitter } from "./lines.js";
@@ -447,7 +448,6 @@ export abstract class Session {
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGABRT: 6 };
 function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : (SIGNALS[signal] ?? 0);
+  return signal === null ? 0 : (constants.signals[signal] ?? 0);
 }

@@ -21,7 +21,6 @@ export interface ClaudeOptions {
   extraArgs?: readonly string[];
 }
 
-const SessionLine = z.looseObject({ session_id: z.string().min(1).max(200) });
 const ResultLine = z.looseObject({
   type: z.literal("result"),
   subtype: z.string().optional(),
@@ -86,8 +85,9 @@ export function claude(options: ClaudeOptions = {}): NdjsonProvider {
     },
     read(line) {
       const meaning: LineMeaning = {};
-      const sid = SessionLine.safeParse(line);
-      if (sid.success) meaning.sessionId = sid.data.session_id;
+      // Every line carries the session id: a plain check here, full schemas only for rare types.
+      const sid = line.session_id;
+      if (typeof sid === "string" && sid.length > 0 && sid.length <= 200) meaning.sessionId = sid;
       switch (line.type) {
         case "control_request": {
           meaning.control = true;
