@@ -53,10 +53,8 @@ async function pipeClient(path: string) {
   await new Promise((r) => socket.once("connect", r));
   const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] =
     [];
-  const listeners: ((e: Record<string, unknown>) => void)[] = [];
   onLines(socket, (line) => {
     const ev = JSON.parse(line) as Record<string, unknown>;
-    for (const l of listeners) l(ev);
     const i = waiters.findIndex((w) => w.pred(ev));
     if (i >= 0) waiters.splice(i, 1)[0]?.resolve(ev);
   });
@@ -65,20 +63,22 @@ async function pipeClient(path: string) {
     new Promise<Record<string, unknown>>((resolve) => waiters.push({ pred, resolve }));
   send({ cmd: "register", kind: "tool", pid: process.pid, version: "bench" });
   await wait((e) => e.event === "registered");
-  return { socket, send, wait, listeners };
+  // A workspace with one tab to put agent blocks in.
+  send({ cmd: "create_workspace", name: "bench" });
+  const ws = await wait((e) => e.event === "workspace_created");
+  send({ cmd: "create_tab", workspace_id: ws.workspace_id, name: "t" });
+  const tab = await wait((e) => e.event === "tab_created");
+  const newAgent = async (): Promise<string> => {
+    const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": work, "agent:command": cli };
+    send({ cmd: "create_block", tab_id: tab.tab_id, meta });
+    return (await wait((e) => e.event === "block_created")).block_id as string;
+  };
+  return { socket, send, wait, newAgent };
 }
 
 const srv = await startSrv();
 const c = await pipeClient(srv.pipe);
-c.send({ cmd: "create_workspace", name: "bench" });
-const ws = await c.wait((e) => e.event === "workspace_created");
-c.send({ cmd: "create_tab", workspace_id: ws.workspace_id, name: "t" });
-const tab = await c.wait((e) => e.event === "tab_created");
-async function newAgent(): Promise<string> {
-  const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": work, "agent:command": cli };
-  c.send({ cmd: "create_block", tab_id: tab.tab_id, meta });
-  return (await c.wait((e) => e.event === "block_created")).block_id as string;
-}
+const newAgent = c.newAgent;
 
 // --- spawn overhead ---------------------------------------------------------------------------
 const ROUNDS = 15;
@@ -173,24 +173,15 @@ function rssMb(pid: number): number {
 await srv.stop();
 const fresh = await startSrv();
 const m = await pipeClient(fresh.pipe);
-m.send({ cmd: "create_workspace", name: "mem" });
-const mws = await m.wait((e) => e.event === "workspace_created");
-m.send({ cmd: "create_tab", workspace_id: mws.workspace_id, name: "t" });
-const mtab = await m.wait((e) => e.event === "tab_created");
 // Settle, then read the baseline: srv with no agent.
 await new Promise((r) => setTimeout(r, 500));
 const pid = fresh.child.pid as number;
 const before = rssMb(pid);
 for (let i = 0; i < 20; i++) {
-  m.send({
-    cmd: "create_block",
-    tab_id: mtab.tab_id,
-    meta: { view: "agent", "agent:provider": "claude", "agent:cwd": work, "agent:command": cli },
-  });
-  const b = await m.wait((e) => e.event === "block_created");
-  m.send({ cmd: "agent_send", block_id: b.block_id, message: "hi" });
+  const b = await m.newAgent();
+  m.send({ cmd: "agent_send", block_id: b, message: "hi" });
   await m.wait(
-    (e) => e.event === "agent_status" && e.block_id === b.block_id && e.turn_active === false && e.status === "running",
+    (e) => e.event === "agent_status" && e.block_id === b && e.turn_active === false && e.status === "running",
   );
 }
 await new Promise((r) => setTimeout(r, 500));

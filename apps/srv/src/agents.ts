@@ -1,18 +1,4 @@
-import {
-  AgentError,
-  acp,
-  ConversationClaims,
-  claude,
-  codex,
-  createSession,
-  gemini,
-  type Provider,
-  reapOrphan,
-  type Session,
-  type SessionStatus,
-  type StopDeadlines,
-  type Usage,
-} from "@agentmux/agent-controller";
+import type { Provider, Session, SessionClaims, SessionStatus, StopDeadlines, Usage } from "@agentmux/agent-controller";
 import {
   AgentUsage,
   type BusEvent,
@@ -27,6 +13,15 @@ import type { Store } from "@agentmux/store";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Bus, type Core } from "./core.js";
+
+/** The block meta srv keeps for a running agent (see `#persistMeta`). */
+const SESSION_META_KEYS = [
+  "session:active_pid",
+  "session:pid_start",
+  "session:id",
+  "session:usage",
+  "session:was_interrupted",
+] as const;
 
 /** The transcript file of an agent block, in the block's file-store zone. */
 export const TRANSCRIPT = "output";
@@ -48,11 +43,8 @@ const AgentMeta = z.looseObject({
 });
 type AgentMeta = z.infer<typeof AgentMeta>;
 
-export interface BlockOutput {
-  blockId: string;
-  offset: number;
-  data: string;
-}
+/** A `block_output` push (version 0: transcript bytes are not versioned events). */
+export type BlockOutput = Extract<BusEvent, { event: "block_output" }>;
 
 export interface AgentsOptions {
   core: Core;
@@ -80,7 +72,13 @@ interface Running {
 export class Agents {
   readonly output = new Bus<BlockOutput>();
   readonly #sessions = new Map<string, Running>();
-  readonly #claims = new ConversationClaims();
+  readonly #opening = new Map<string, Promise<Running>>();
+  #claims: SessionClaims | undefined;
+  /**
+   * The agent controller (with the ACP SDK and rxjs under it) loads on first use, so a start with
+   * no agent to run or reap does not pay for it.
+   */
+  #controller: Promise<Controller> | undefined;
   readonly #background = new Set<Promise<unknown>>();
   readonly #options: AgentsOptions;
   #closing = false;
@@ -98,7 +96,9 @@ export class Agents {
   async recover(): Promise<number> {
     const { store, core, logger } = this.#options;
     let found = 0;
-    for (const block of await store.objects.getAll("block")) {
+    // Only blocks that name an active pid are read: boot time must not grow with the block count.
+    for (const block of await store.objects.withMetaKey("block", "session:active_pid")) {
+      const { reapOrphan } = await this.#load();
       const pid = block.meta["session:active_pid"];
       if (block.meta.view !== "agent" || typeof pid !== "number" || pid <= 0) continue;
       found++;
@@ -115,6 +115,11 @@ export class Agents {
       );
     }
     return found;
+  }
+
+  #load(): Promise<Controller> {
+    this.#controller ??= import("@agentmux/agent-controller");
+    return this.#controller;
   }
 
   /** Runs an agent command; returns the private replies for the requester. */
@@ -159,7 +164,7 @@ export class Agents {
       }
     } catch (err) {
       if (err instanceof AgentMetaError) return refuse("invalid_command", err.message);
-      if (err instanceof AgentError) return refuse("agent_busy", err.message);
+      if (err instanceof (await this.#load()).AgentError) return refuse("agent_busy", err.message);
       throw err;
     }
   }
@@ -173,22 +178,31 @@ export class Agents {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  async #open(blockId: string): Promise<Running> {
+  /** The block's running agent, opened on first use (concurrent first uses share one opening). */
+  #open(blockId: string): Promise<Running> {
     const existing = this.#sessions.get(blockId);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    let opening = this.#opening.get(blockId);
+    if (!opening) {
+      opening = this.#create(blockId).finally(() => this.#opening.delete(blockId));
+      this.#opening.set(blockId, opening);
+    }
+    return opening;
+  }
+
+  async #create(blockId: string): Promise<Running> {
     const { store, logger } = this.#options;
     const block = await store.objects.mustGet("block", blockId);
     const parsed = AgentMeta.safeParse(block.meta);
     if (!parsed.success) throw new AgentMetaError(`block ${blockId}: ${parsed.error.issues[0]?.message ?? "bad meta"}`);
     const meta = parsed.data;
     await this.#checkNameUnique(blockId, meta);
-    // Someone else may have opened it while we read.
-    const raced = this.#sessions.get(blockId);
-    if (raced) return raced;
     const info =
       (await store.files.stat(blockId, TRANSCRIPT)) ?? (await store.files.makeFile(blockId, TRANSCRIPT, {}, {}));
-    const session = createSession({
-      provider: providerFor(meta),
+    const controller = await this.#load();
+    this.#claims ??= new controller.ConversationClaims();
+    const session = controller.createSession({
+      provider: providerFor(controller, meta),
       cwd: meta["agent:cwd"],
       ...(meta["agent:command"] ? { command: meta["agent:command"] } : {}),
       env: this.#options.env,
@@ -199,7 +213,9 @@ export class Agents {
       ...(this.#options.deadlines ? { deadlines: this.#options.deadlines } : {}),
       onWarning: (message) => logger.warn({ block: blockId }, message),
     });
-    const running: Running = { session, pending: [], writing: null, lastStatus: "", lastMeta: {} };
+    // What the meta says now, so only real changes are written.
+    const lastMeta = Object.fromEntries(SESSION_META_KEYS.map((k) => [k, block.meta[k] ?? null]));
+    const running: Running = { session, pending: [], writing: null, lastStatus: "", lastMeta };
     this.#sessions.set(blockId, running);
     session.output$.subscribe((line) => {
       running.pending.push(line.data);
@@ -240,7 +256,7 @@ export class Agents {
         const { offset } = await files.append(blockId, TRANSCRIPT, batch);
         for (let at = 0; at < batch.length; ) {
           const end = utf8Boundary(batch, Math.min(batch.length, at + PUSH_BYTES));
-          this.output.next({ blockId, offset: offset + at, data: batch.toString("utf8", at, end) });
+          this.output.next(outputEvent(blockId, offset + at, batch.toString("utf8", at, end)));
           at = end;
         }
       }
@@ -292,23 +308,22 @@ export class Agents {
       at = r.offset;
       data = r.data.toString("utf8", 0, end);
     }
-    const ev: Event = { event: "block_output", block_id: blockId, offset: at, data, version: 0 };
+    const ev = outputEvent(blockId, at, data);
     if (reqId !== undefined) ev.req_id = reqId;
     return ev;
   }
 
+  /** Whatever was deleted takes its agents and transcripts with it. */
   #onEvent(ev: BusEvent): void {
-    if (ev.event !== "block_deleted" && ev.event !== "tab_deleted" && ev.event !== "workspace_deleted") return;
-    // Whatever went, take its agents (and transcripts) with it.
-    for (const [blockId, running] of this.#sessions) {
-      if (this.#options.core.state.blocks.has(blockId)) continue;
+    let gone: string[];
+    if (ev.event === "block_deleted") gone = [ev.block_id];
+    else if (ev.event === "tab_deleted" || ev.event === "workspace_deleted") gone = ev.block_ids;
+    else return;
+    for (const blockId of gone) {
+      const running = this.#sessions.get(blockId);
       this.#sessions.delete(blockId);
-      void this.#track(
-        running.session
-          .close()
-          .then(() => running.writing)
-          .then(() => this.#options.store.files.deleteZone(blockId)),
-      );
+      const stopped = running ? running.session.close().then(() => running.writing) : Promise.resolve();
+      void this.#track(stopped.then(() => this.#options.store.files.deleteZone(blockId)));
     }
   }
 
@@ -325,7 +340,9 @@ export class Agents {
 
 class AgentMetaError extends Error {}
 
-function providerFor(meta: AgentMeta): Provider {
+type Controller = typeof import("@agentmux/agent-controller");
+
+function providerFor({ acp, claude, codex, gemini }: Controller, meta: AgentMeta): Provider {
   const args = meta["agent:args"] ?? [];
   switch (meta["agent:provider"]) {
     case "claude":
@@ -358,6 +375,10 @@ function statusEvent(blockId: string, s: SessionStatus): DraftEvent {
       ? { kind: s.fault.kind, fatal: s.fault.fatal, message: s.fault.message, resets_at: s.fault.resetsAt ?? null }
       : null,
   };
+}
+
+function outputEvent(blockId: string, offset: number, data: string): BlockOutput {
+  return { event: "block_output", block_id: blockId, offset, data, version: 0 };
 }
 
 /** A tool's input as plain JSON (it came from JSON, but the type does not say so). */

@@ -231,39 +231,27 @@ export class Connection {
   }
 
   #deliver(ev: BusEvent): void {
-    if (this.#closed) return;
-    if (this.sink.buffered() > this.services.maxBufferedBytes) {
-      this.services.logger.warn({ conn: this.id }, "client too slow: lagged");
-      this.sink.send(JSON.stringify(errorEvent("lagged", "too slow: events were not read in time", { fatal: true })));
-      this.close(); // unsubscribes, and says goodbye for a registered client
-      return;
-    }
-    this.sink.send(serialized(ev));
+    this.#push(ev, "events were not read in time");
   }
 
   /** From now on, transcript bytes of these blocks (replacing any earlier choice) come as `block_output`. */
   #subscribeOutput(blockIds: string[]): void {
     this.#outputBlocks = new Set(blockIds);
     this.#output ??= this.services.agents.output.subscribe((out) => {
-      if (!this.#outputBlocks.has(out.blockId) || this.#closed) return;
-      if (this.sink.buffered() > this.services.maxBufferedBytes) {
-        this.services.logger.warn({ conn: this.id }, "client too slow for agent output: lagged");
-        this.sink.send(
-          JSON.stringify(errorEvent("lagged", "too slow: agent output was not read in time", { fatal: true })),
-        );
-        this.close();
-        return;
-      }
-      this.sink.send(
-        JSON.stringify({
-          event: "block_output",
-          block_id: out.blockId,
-          offset: out.offset,
-          data: out.data,
-          version: 0,
-        }),
-      );
+      if (this.#outputBlocks.has(out.block_id)) this.#push(out, "agent output was not read in time");
     });
+  }
+
+  /** Sends a broadcast frame, or tells a client that stopped reading `lagged` and closes it. */
+  #push(ev: BusEvent, lagging: string): void {
+    if (this.#closed) return;
+    if (this.sink.buffered() > this.services.maxBufferedBytes) {
+      this.services.logger.warn({ conn: this.id }, `client too slow: lagged (${lagging})`);
+      this.sink.send(JSON.stringify(errorEvent("lagged", `too slow: ${lagging}`, { fatal: true })));
+      this.close(); // unsubscribes, and says goodbye for a registered client
+      return;
+    }
+    this.sink.send(serialized(ev));
   }
 
   #private(ev: Event): void {

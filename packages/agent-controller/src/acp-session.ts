@@ -106,19 +106,7 @@ export class AcpSession extends Session {
   #opened(sessionId: string, outcome: "resumed" | "fresh" | null, attempted: string | null): void {
     this.#acpSession = sessionId;
     this.adoptSessionId(sessionId);
-    if (outcome !== null)
-      this.emit(
-        Buffer.from(
-          `${JSON.stringify({
-            type: "system",
-            subtype: "agentmux_session_outcome",
-            outcome,
-            attempted_sid: attempted,
-            actual_sid: sessionId,
-            timestamp: new Date(this.now()).toISOString(),
-          })}\n`,
-        ),
-      );
+    if (outcome !== null) this.recordOutcome(outcome, attempted, sessionId);
     this.flush();
   }
 

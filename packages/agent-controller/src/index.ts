@@ -1,7 +1,6 @@
 export { ACP_PROTOCOL_VERSION, AcpSession } from "./acp-session.js";
 export { ConversationClaims, createSession } from "./controller.js";
 export { AgentError, type AgentErrorCode, QueueFullError, SessionClosedError, SessionHeldError } from "./errors.js";
-export { LineSplitter } from "./lines.js";
 export { NdjsonSession } from "./ndjson-session.js";
 export {
   isAlive,

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { NdjsonProvider, PermissionDecision, PermissionRequest } from "./providers/types.js";
-import { Session, type SessionOptions } from "./session.js";
+import { Session, type SessionOptions, type SessionStatus } from "./session.js";
 
 /**
  * A session with an NDJSON agent (Claude Code stream-json, Codex exec --json, Gemini
@@ -82,28 +82,17 @@ export class NdjsonSession extends Session {
         this.#sent = [];
       }
       if (this.#outcome !== null && this.#confirmed) {
-        const { attempted, outcome } = this.#outcome;
+        this.recordOutcome(this.#outcome.outcome, this.#outcome.attempted, meaning.sessionId);
         this.#outcome = null;
-        this.emit(
-          Buffer.from(
-            `${JSON.stringify({
-              type: "system",
-              subtype: "agentmux_session_outcome",
-              outcome,
-              attempted_sid: attempted,
-              actual_sid: meaning.sessionId,
-              timestamp: new Date(this.now()).toISOString(),
-            })}\n`,
-          ),
-        );
       }
     }
-    if (meaning.permission) this.update({ needsInput: [...this.status.needsInput, meaning.permission] });
-    if (meaning.fault) this.update({ fault: meaning.fault });
-    if (meaning.usage) this.addTurnUsage(meaning.usage, meaning.costIsTotal === true);
-    if (meaning.endOfTurn) {
-      this.update({ turnActive: false, needsInput: [], ...(meaning.fault ? {} : { fault: null }) });
-    }
+    // One status change per line, however much the line means.
+    const patch: Partial<SessionStatus> = {};
+    if (meaning.permission) patch.needsInput = [...this.status.needsInput, meaning.permission];
+    if (meaning.fault) patch.fault = meaning.fault;
+    if (meaning.usage) Object.assign(patch, this.turnUsage(meaning.usage, meaning.costIsTotal === true));
+    if (meaning.endOfTurn) Object.assign(patch, { turnActive: false, needsInput: [], fault: meaning.fault ?? null });
+    if (Object.keys(patch).length > 0) this.update(patch);
   }
 
   protected exited(info: { code: number; stderr: string; resumed: string | null }): boolean {

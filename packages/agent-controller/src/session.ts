@@ -195,11 +195,12 @@ export abstract class Session {
    */
   stop(options: StopOptions = {}): Promise<StopOutcome> {
     if (this.#child === null) return Promise.resolve("not_running");
+    // A forced stop also cuts short a graceful one already under way.
     if (options.force && this.#pid !== null) signalGroup(this.#pid, "SIGKILL");
     const deadlines = { ...this.deadlines, ...options.deadlines };
     this.#stopping ??= this.#ladder(options.force === true, deadlines).finally(() => {
       this.#stopping = null;
-      this.#flushSafely();
+      this.flush();
     });
     return this.#stopping;
   }
@@ -209,7 +210,7 @@ export abstract class Session {
     this.#closed = true;
     const dropped = this.#queue.length;
     this.#queue = [];
-    if (dropped > 0) this.options.onWarning?.(`closing with ${dropped} unsent message(s)`);
+    if (dropped > 0) this.warn(`closing with ${dropped} unsent message(s)`);
     const outcome = await this.stop(options);
     this.#status.complete();
     this.#output.complete();
@@ -250,7 +251,6 @@ export abstract class Session {
   }
 
   protected update(patch: Partial<SessionStatus>): void {
-    if (this.#closed && this.#status.closed) return;
     this.#status.next({ ...this.status, ...patch });
   }
 
@@ -267,7 +267,7 @@ export abstract class Session {
     const claims = this.options.claims;
     if (claims && this.#claimed !== sid) {
       if (!claims.claim(sid, this)) {
-        this.options.onWarning?.(`session ${sid} is held elsewhere; not adopting it`);
+        this.warn(`session ${sid} is held elsewhere; not adopting it`);
         return;
       }
       if (this.#claimed !== null) claims.release(this.#claimed, this);
@@ -276,15 +276,31 @@ export abstract class Session {
     if (sid !== this.status.sessionId) this.update({ sessionId: sid });
   }
 
-  /** Adds a finished turn's usage; `costIsTotal` means the CLI reported its running total. */
-  protected addTurnUsage(turn: Usage, costIsTotal: boolean): void {
+  /**
+   * The status change a finished turn's usage makes (for the caller to fold into its update);
+   * `costIsTotal` means the CLI reported its running total rather than the turn's cost.
+   */
+  protected turnUsage(turn: Usage, costIsTotal: boolean): Pick<SessionStatus, "lastTurn" | "usage"> {
     let cost = turn.cost_usd;
     if (costIsTotal) {
       cost = turn.cost_usd >= this.#lastCostTotal ? turn.cost_usd - this.#lastCostTotal : turn.cost_usd;
       this.#lastCostTotal = turn.cost_usd;
     }
     const lastTurn = { ...turn, cost_usd: cost };
-    this.update({ lastTurn, usage: addUsage(this.status.usage, lastTurn) });
+    return { lastTurn, usage: addUsage(this.status.usage, lastTurn) };
+  }
+
+  /** Writes the transcript line that says how a resume went. */
+  protected recordOutcome(outcome: "resumed" | "fresh", attempted: string | null, actual: string): void {
+    const line = {
+      type: "system",
+      subtype: "agentmux_session_outcome",
+      outcome,
+      attempted_sid: attempted,
+      actual_sid: actual,
+      timestamp: new Date(this.now()).toISOString(),
+    };
+    this.emit(Buffer.from(`${JSON.stringify(line)}\n`));
   }
 
   protected warn(message: string): void {
@@ -306,18 +322,11 @@ export abstract class Session {
     return true;
   }
 
-  /** Delivers waiting messages, spawning the agent when none runs. */
+  /**
+   * Delivers waiting messages, spawning the agent when none runs. A failure to spawn is reported
+   * in the status (a send that triggers one gets it thrown instead).
+   */
   protected flush(): void {
-    this.#flushSafely();
-  }
-
-  #flush(): void {
-    if (this.#closed || this.#stopping !== null || this.#queue.length === 0) return;
-    if (this.#child === null) this.#spawn();
-    while (this.#queue.length > 0 && this.ready()) this.deliver(this.#queue.shift() as string);
-  }
-
-  #flushSafely(): void {
     try {
       this.#flush();
     } catch (err) {
@@ -325,6 +334,12 @@ export abstract class Session {
       this.warn(`could not deliver waiting messages: ${message}`);
       this.update({ fault: { kind: "error", fatal: true, message } });
     }
+  }
+
+  #flush(): void {
+    if (this.#closed || this.#stopping !== null || this.#queue.length === 0) return;
+    if (this.#child === null) this.#spawn();
+    while (this.#queue.length > 0 && this.ready()) this.deliver(this.#queue.shift() as string);
   }
 
   #spawn(): void {
@@ -407,7 +422,7 @@ export abstract class Session {
         resolve();
         // Messages that arrived meanwhile start the next process (not after a failed start:
         // they wait for the next send rather than retrying in a loop).
-        if (!failedToStart) this.#flushSafely();
+        if (!failedToStart) this.flush();
       });
     });
     this.attached(child);

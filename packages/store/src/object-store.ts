@@ -8,7 +8,7 @@ import {
   stateFromJson,
   stateToJson,
 } from "@agentmux/reducer";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { ObjectBatch, parseObject } from "./batch.js";
 import { CompiledStatements } from "./compiled.js";
 import { NotFoundError, StoreError } from "./errors.js";
@@ -83,6 +83,24 @@ export class ObjectStore {
       .orderBy("oid")
       .execute();
     return rows.map((r) => ({ ...parseObject(otype, r.oid, r.data), oid: r.oid, version: Number(r.version) }));
+  }
+
+  /**
+   * The objects of a type whose meta sets `key` (to anything but null). SQL narrows the rows with
+   * a LIKE over the stored JSON text (portable, and no row is parsed unless it names the key);
+   * each candidate is then parsed and checked, so a value that merely contains the text is no match.
+   */
+  async withMetaKey<T extends OType>(otype: T, key: string): Promise<StoredObject<T>[]> {
+    const needle = `%${JSON.stringify(key).replace(/[\\%_]/g, "\\$&")}:%`;
+    const rows = await this.file.db
+      .selectFrom(objectTable(otype))
+      .select(["oid", "data", "version"])
+      .where(sql<boolean>`data LIKE ${needle} ESCAPE '\\'`)
+      .orderBy("oid")
+      .execute();
+    return rows
+      .map((r) => ({ ...parseObject(otype, r.oid, r.data), oid: r.oid, version: Number(r.version) }))
+      .filter((o) => o.meta[key] !== undefined && o.meta[key] !== null);
   }
 
   /** Version of the last event applied (0 for a new store). */

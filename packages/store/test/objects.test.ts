@@ -88,6 +88,22 @@ describe("objects through applyEvents", () => {
     await store.close();
   });
 
+  it("finds the objects whose meta sets a key, and no others", async () => {
+    const { store, d, tab } = await world();
+    const made = async (meta: Record<string, unknown>) => {
+      const [ev] = await d.run({ cmd: "create_block", tab_id: tab, meta: meta as never });
+      return (ev as Extract<BusEvent, { event: "block_created" }>).block_id;
+    };
+    const hit = await made({ "session:active_pid": 42 });
+    await made({ note: '"session:active_pid":7 in a value' });
+    await made({ "session:activeXpid": 1 }); // "_" in the key is not a wildcard
+    const cleared = await made({ "session:active_pid": 9 });
+    await d.run({ cmd: "update_block_meta", block_id: cleared, meta_patch: { "session:active_pid": null } });
+    const found = await store.objects.withMetaKey("block", "session:active_pid");
+    expect(found.map((b) => [b.oid, b.meta["session:active_pid"]])).toEqual([[hit, 42]]);
+    await store.close();
+  });
+
   it("logs every replayable event in version order and reads it back from any version", async () => {
     const { store, d, tab } = await world();
     await d.run({ cmd: "ping", nonce: 1 });

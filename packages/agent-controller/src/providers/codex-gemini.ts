@@ -1,18 +1,27 @@
 import { z } from "zod";
 import { classifyErrorText, type LineMeaning, type NdjsonProvider, UsageFields, usageFrom } from "./types.js";
 
+/** What every per-turn CLI shares: the prompt is stdin, no control frames, nothing to answer. */
+const PER_TURN = {
+  protocol: "ndjson",
+  lifecycle: "per-turn",
+  env: {},
+  userInput: (text: string) => text,
+  interruptInput: () => null,
+  permissionAnswer: () => null,
+} as const;
+
 export interface PerTurnOptions {
   /** More arguments, placed before the prompt marker. */
   extraArgs?: readonly string[];
 }
 
-const ThreadStarted = z.looseObject({ type: z.literal("thread.started"), thread_id: z.string().min(1).max(200) });
-const TurnCompleted = z.looseObject({ type: z.literal("turn.completed"), usage: UsageFields.optional() });
+const ThreadStarted = z.looseObject({ thread_id: z.string().min(1).max(200) });
+const TurnCompleted = z.looseObject({ usage: UsageFields.optional() });
 const TurnFailed = z.looseObject({
-  type: z.literal("turn.failed"),
   error: z.looseObject({ message: z.string().optional() }).optional(),
 });
-const CodexError = z.looseObject({ type: z.literal("error"), message: z.string().optional() });
+const CodexError = z.looseObject({ message: z.string().optional() });
 
 /**
  * Codex `exec --json`: one process per turn. The prompt goes on stdin (`-`), the thread id from
@@ -21,9 +30,8 @@ const CodexError = z.looseObject({ type: z.literal("error"), message: z.string()
  */
 export function codex(options: PerTurnOptions = {}): NdjsonProvider {
   return {
+    ...PER_TURN,
     name: "codex",
-    protocol: "ndjson",
-    lifecycle: "per-turn",
     command: "codex",
     resumeFlag: "resume",
     args(resume) {
@@ -36,35 +44,41 @@ export function codex(options: PerTurnOptions = {}): NdjsonProvider {
         "-",
       ];
     },
-    env: {},
-    userInput: (text) => text,
-    interruptInput: () => null,
-    permissionAnswer: () => null,
     read(line) {
+      // Most lines are items (`item.*`): only the few types that mean something are validated.
       const meaning: LineMeaning = {};
-      const thread = ThreadStarted.safeParse(line);
-      if (thread.success) meaning.sessionId = thread.data.thread_id;
-      const done = TurnCompleted.safeParse(line);
-      if (done.success) {
-        meaning.endOfTurn = true;
-        meaning.usage = usageFrom(done.data.usage ?? {}, 0);
+      switch (line.type) {
+        case "thread.started": {
+          const thread = ThreadStarted.safeParse(line);
+          if (thread.success) meaning.sessionId = thread.data.thread_id;
+          break;
+        }
+        case "turn.completed": {
+          const done = TurnCompleted.safeParse(line);
+          meaning.endOfTurn = true;
+          if (done.success) meaning.usage = usageFrom(done.data.usage ?? {}, 0);
+          break;
+        }
+        case "turn.failed": {
+          const failed = TurnFailed.safeParse(line);
+          meaning.endOfTurn = true;
+          meaning.fault = classifyErrorText((failed.success && failed.data.error?.message) || "turn failed");
+          break;
+        }
+        case "error": {
+          const error = CodexError.safeParse(line);
+          meaning.fault = classifyErrorText((error.success && error.data.message) || "error");
+          break;
+        }
       }
-      const failed = TurnFailed.safeParse(line);
-      if (failed.success) {
-        meaning.endOfTurn = true;
-        meaning.fault = classifyErrorText(failed.data.error?.message ?? "turn failed");
-      }
-      const error = CodexError.safeParse(line);
-      if (error.success) meaning.fault = classifyErrorText(error.data.message ?? "error");
       return meaning;
     },
     isStaleResume: (stderr) => /no (rollout|session|thread) found|not found for (thread|session)/i.test(stderr),
   };
 }
 
-const GeminiInit = z.looseObject({ type: z.literal("init"), session_id: z.string().min(1).max(200) });
+const GeminiInit = z.looseObject({ session_id: z.string().min(1).max(200) });
 const GeminiResult = z.looseObject({
-  type: z.literal("result"),
   status: z.string().optional(),
   error: z.looseObject({ message: z.string().optional() }).optional(),
 });
@@ -75,9 +89,8 @@ const GeminiResult = z.looseObject({
  */
 export function gemini(options: PerTurnOptions = {}): NdjsonProvider {
   return {
+    ...PER_TURN,
     name: "gemini",
-    protocol: "ndjson",
-    lifecycle: "per-turn",
     command: "gemini",
     resumeFlag: "--resume",
     args(resume) {
@@ -91,19 +104,17 @@ export function gemini(options: PerTurnOptions = {}): NdjsonProvider {
         "",
       ];
     },
-    env: {},
-    userInput: (text) => text,
-    interruptInput: () => null,
-    permissionAnswer: () => null,
     read(line) {
       const meaning: LineMeaning = {};
-      const init = GeminiInit.safeParse(line);
-      if (init.success) meaning.sessionId = init.data.session_id;
-      const result = GeminiResult.safeParse(line);
-      if (result.success) {
+      if (line.type === "init") {
+        const init = GeminiInit.safeParse(line);
+        if (init.success) meaning.sessionId = init.data.session_id;
+      } else if (line.type === "result") {
+        const result = GeminiResult.safeParse(line);
         meaning.endOfTurn = true;
-        if (result.data.status !== undefined && result.data.status !== "success")
-          meaning.fault = classifyErrorText(result.data.error?.message ?? `turn ended: ${result.data.status}`);
+        const status = result.success ? result.data.status : undefined;
+        if (status !== undefined && status !== "success")
+          meaning.fault = classifyErrorText((result.success && result.data.error?.message) || `turn ended: ${status}`);
       }
       return meaning;
     },
