@@ -59,7 +59,14 @@ for (const event of ["uncaughtException", "unhandledRejection"] as const) {
 }
 logger.info({ dataDir: config.dataDir, instance: config.instance, pid: process.pid }, "agentmux-srv starting");
 
-let srv: Awaited<ReturnType<typeof startSrv>>;
+// Signal handlers go in before anything is announced: a supervisor may send
+// SIGTERM the moment it reads ESTART, and an unhandled SIGTERM kills outright.
+let srv: Awaited<ReturnType<typeof startSrv>> | undefined;
+let stopReason: string | undefined;
+let stopping = false;
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
 try {
   srv = await startSrv({ config, logger, announce: line, ...(fault ? { pauseBefore: fault } : {}) });
 } catch (err) {
@@ -75,9 +82,14 @@ try {
 }
 
 line(formatEstart(srv.estart));
+if (stopReason !== undefined) void shutdown(stopReason);
 
-let stopping = false;
 async function shutdown(reason: string): Promise<void> {
+  // A stop asked for during startup waits until the store is open and recovered.
+  if (srv === undefined) {
+    stopReason ??= reason;
+    return;
+  }
   if (stopping) return;
   stopping = true;
   logger.info({ reason }, "shutting down");
@@ -95,9 +107,6 @@ async function shutdown(reason: string): Promise<void> {
   log.flush();
   process.exit(0);
 }
-
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
 if (config.watchParent) {
   const stdin = fstatSync(0);

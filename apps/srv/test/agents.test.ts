@@ -7,6 +7,7 @@ import type { Event } from "@agentmux/common-ipc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claudeBinary, claudeEnv } from "../../../packages/agent-controller/test/claude-cli.js";
 import { type FakeAnthropic, startFakeAnthropic } from "../../../packages/agent-controller/test/fake-anthropic.js";
+import { isRunning } from "../../../packages/agent-controller/test/helpers.js";
 import { AUTH_KEY, PipeClient, Srv, until } from "./harness.js";
 
 type Of<K extends Event["event"]> = Extract<Event, { event: K }>;
@@ -24,15 +25,6 @@ afterAll(async () => {
 });
 
 /** Alive and not a zombie (an orphan's zombie lingers when nobody reaps it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return stat[stat.lastIndexOf(")") + 2] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 /** Starts srv; a restart passes the same data dir and env (claude keeps conversations under HOME). */
 async function start(dataDir?: string, env = claudeEnv(fake.url)) {
   const srv = await Srv.start({ env, ...(dataDir ? { dataDir } : {}) });
@@ -113,7 +105,7 @@ describe("agents in srv", () => {
     await srv.kill("SIGKILL");
     const again = await start(srv.dataDir, env);
     // No agent process of the crashed run is left: it exited on stdin EOF or was reaped at boot.
-    for (const pid of before) await until(`pid ${pid} to be gone`, () => !alive(pid), 15_000);
+    for (const pid of before) await until(`pid ${pid} to be gone`, () => !isRunning(pid), 15_000);
 
     // The blocks say they were interrupted (in the durable log, after the restart).
     again.client.send({ cmd: "get_events", since: 0 });
@@ -186,7 +178,7 @@ describe("agents in srv", () => {
 
     client.send({ cmd: "delete_block", tab_id: tabId, block_id: id });
     await client.next(is("block_deleted"));
-    await until("the agent to stop with its block", () => !alive(pid), 15_000);
+    await until("the agent to stop with its block", () => !isRunning(pid), 15_000);
   }, 60_000);
 
   it("refuses bad agent commands with typed errors and keeps serving", async () => {
@@ -237,6 +229,6 @@ describe("agents in srv", () => {
     )) as Of<"agent_status">;
     await srv.kill("SIGTERM");
     expect(srv.exitCode).toBe(0);
-    expect(alive(running.pid as number)).toBe(false);
+    expect(isRunning(running.pid as number)).toBe(false);
   }, 60_000);
 });

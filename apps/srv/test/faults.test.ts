@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Event } from "@agentmux/common-ipc";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { isRunning } from "../../../packages/agent-controller/test/helpers.js";
 import { AUTH_KEY, MAIN, PipeClient, Srv, tempDir, until } from "./harness.js";
 
 const is = (kind: string) => (e: Event) => e.event === kind;
@@ -14,15 +15,6 @@ async function snapshotOf(srv: Srv, pid: number) {
   const snap = await c.call({ cmd: "get_srv_snapshot" }, is("srv_snapshot"));
   if (snap.event !== "srv_snapshot") throw new Error("expected a snapshot");
   return snap;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("crashes", () => {
@@ -141,9 +133,9 @@ describe("process lifecycle", () => {
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     const srvPid = Number(await new Promise<string>((r) => parent.stdout.once("data", (d: Buffer) => r(String(d)))));
-    expect(alive(srvPid)).toBe(true);
+    expect(isRunning(srvPid)).toBe(true);
     parent.kill("SIGKILL");
-    await until("srv to notice its parent died", () => !alive(srvPid), 10_000);
+    await until("srv to notice its parent died", () => !isRunning(srvPid), 10_000);
   }, 60_000);
 
   it("bad flags or environment values exit 2 with the reason and the usage", async () => {

@@ -1,5 +1,5 @@
 import { filter, firstValueFrom, timeout } from "rxjs";
-import type { OutputLine, Session, SessionStatus } from "../src/index.js";
+import { isAlive, type OutputLine, processStartTime, type Session, type SessionStatus } from "../src/index.js";
 
 /** The first status (current or future) that satisfies `pred`; fails after `ms`. */
 export function statusWhere(
@@ -39,10 +39,6 @@ export async function until<T>(check: () => T | Promise<T>, ms = 20_000, what = 
 }
 
 export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  // A zombie counts as gone: orphans whose parent died may never be reaped here.
+  return isAlive({ pid, startTime: processStartTime(pid) });
 }
