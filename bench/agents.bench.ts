@@ -19,30 +19,39 @@ const LINES = 1_000_000;
 const work = mkdtempSync(join(tmpdir(), "bench-agents-"));
 const cli = join(work, "fake-cli");
 // Speaks just enough stream-json: an init line at once, then per user line either a flood of
-// lines ("flood") or one answer, each turn closed by a result line.
+// lines ("flood") or one answer, each turn closed by a result line. It writes the way a
+// well-behaved CLI does, waiting for "drain" when the pipe is full: without that its own write
+// queue (not the reader) would hold the lines, and their latency would measure that queue.
 writeFileSync(
   cli,
   `#!${process.execPath}
+const sid = "bench-" + process.pid;
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
-out({ type: "system", subtype: "init", session_id: "bench-" + process.pid });
+const write = (s) => process.stdout.write(s) || new Promise((r) => process.stdout.once("drain", r));
+out({ type: "system", subtype: "init", session_id: sid });
+async function turn(line) {
+  if (line.includes("flood")) {
+    let chunk = "";
+    for (let n = 0; n < ${LINES}; n++) {
+      chunk += n % 1000 === 0 ? '{"type":"x","n":' + n + ',"t":' + (performance.timeOrigin + performance.now()) + '}\\n' : '{"type":"x","n":' + n + '}\\n';
+      if (chunk.length > 65536) { await write(chunk); chunk = ""; }
+    }
+    await write(chunk);
+  }
+  out({ type: "result", subtype: "success", is_error: false, session_id: sid, usage: { input_tokens: 1, output_tokens: 1 } });
+}
 let buf = "";
+let work = Promise.resolve();
 process.stdin.on("data", (d) => {
   buf += d;
   let i;
   while ((i = buf.indexOf("\\n")) >= 0) {
-    const line = buf.slice(0, i); buf = buf.slice(i + 1);
-    if (line.includes("flood")) {
-      let chunk = "";
-      for (let n = 0; n < ${LINES}; n++) {
-        chunk += n % 1000 === 0 ? '{"type":"x","n":' + n + ',"t":' + (performance.timeOrigin + performance.now()) + '}\\n' : '{"type":"x","n":' + n + '}\\n';
-        if (chunk.length > 65536) { process.stdout.write(chunk); chunk = ""; }
-      }
-      process.stdout.write(chunk);
-    }
-    out({ type: "result", subtype: "success", is_error: false, session_id: "bench-" + process.pid, usage: { input_tokens: 1, output_tokens: 1 } });
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    work = work.then(() => turn(line));
   }
 });
-process.stdin.on("end", () => process.exit(0));
+// At stdin EOF it exits once its work is written (nothing else keeps it alive).
 `,
 );
 chmodSync(cli, 0o755);

@@ -27,6 +27,14 @@ const SESSION_META_KEYS = [
 export const TRANSCRIPT = "output";
 /** Largest `block_output` push; longer writes go out in several. */
 const PUSH_BYTES = 256 * 1024;
+/**
+ * srv checkpoints its WALs itself (off the commit path). Transcript bytes are no events, so the
+ * file store's WAL is checkpointed here: after this many transcript bytes (the WAL grows by up
+ * to about three times as much, as appends rewrite the file's last part), and when output goes
+ * quiet.
+ */
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const QUIET_CHECKPOINT_MS = 1000;
 
 /** What makes a block an agent, read from its meta when the agent is first used. */
 const AgentMeta = z.looseObject({
@@ -82,6 +90,9 @@ export class Agents {
   readonly #background = new Set<Promise<unknown>>();
   readonly #options: AgentsOptions;
   #closing = false;
+  /** Transcript bytes written since the file store's WAL was last checkpointed. */
+  #unchecked = 0;
+  #quiet: NodeJS.Timeout | undefined;
 
   constructor(options: AgentsOptions) {
     this.#options = options;
@@ -172,6 +183,7 @@ export class Agents {
   /** Stops every agent (the stop ladder, within its deadlines) and writes what they left. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#quiet);
     // Quicker than an agent_stop: srv has a shutdown deadline to keep.
     const deadlines = { interruptMs: 300, eofMs: 500, termMs: 500 };
     await Promise.all([...this.#sessions.values()].map((r) => r.session.close({ deadlines })));
@@ -254,17 +266,30 @@ export class Agents {
         const batch = running.pending.length === 1 ? (running.pending[0] as Buffer) : Buffer.concat(running.pending);
         running.pending = [];
         const { offset } = await files.append(blockId, TRANSCRIPT, batch);
+        this.#unchecked += batch.length;
         for (let at = 0; at < batch.length; ) {
           const end = utf8Boundary(batch, Math.min(batch.length, at + PUSH_BYTES));
           this.output.next(outputEvent(blockId, offset + at, batch.toString("utf8", at, end)));
           at = end;
         }
+        if (this.#unchecked >= CHECKPOINT_BYTES) await this.#checkpoint();
       }
     } catch (err) {
       this.#options.logger.error({ err, block: blockId }, "could not write the agent transcript");
     } finally {
       running.writing = null;
     }
+    clearTimeout(this.#quiet);
+    if (this.#closing) return;
+    this.#quiet = setTimeout(() => void this.#track(this.#checkpoint()), QUIET_CHECKPOINT_MS);
+    this.#quiet.unref();
+  }
+
+  /** Keeps the file store's WAL bounded however long an agent keeps printing. */
+  async #checkpoint(): Promise<void> {
+    if (this.#unchecked === 0) return;
+    this.#unchecked = 0;
+    await this.#options.store.files.file.checkpoint();
   }
 
   /** Publishes `agent_status` when it changed (always when answering a command). */

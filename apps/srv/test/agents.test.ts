@@ -1,6 +1,6 @@
 // Agents in srv, end to end: the real srv binary runs the real Claude Code CLI against a fake
 // Messages API (the only fake: the model server).
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Event } from "@agentmux/common-ipc";
@@ -24,7 +24,6 @@ afterAll(async () => {
   await fake.close();
 });
 
-/** Alive and not a zombie (an orphan's zombie lingers when nobody reaps it). */
 /** Starts srv; a restart passes the same data dir and env (claude keeps conversations under HOME). */
 async function start(dataDir?: string, env = claudeEnv(fake.url)) {
   const srv = await Srv.start({ env, ...(dataDir ? { dataDir } : {}) });
@@ -231,4 +230,48 @@ describe("agents in srv", () => {
     expect(srv.exitCode).toBe(0);
     expect(isRunning(running.pid as number)).toBe(false);
   }, 60_000);
+
+  it("keeps the transcript store's WAL bounded while an agent prints 64 MiB", async () => {
+    // A chatty stand-in CLI (no model needed to print a lot): per turn, the asked-for MiB of
+    // stream lines, written as a CLI does (waiting for the pipe to drain), then a result.
+    const dir = mkdtempSync(join(tmpdir(), "chatty-"));
+    const cli = join(dir, "chatty");
+    writeFileSync(
+      cli,
+      `#!${process.execPath}
+const write = (s) => process.stdout.write(s) || new Promise((r) => process.stdout.once("drain", r));
+write('{"type":"system","subtype":"init","session_id":"chatty"}\\n');
+const line = '{"type":"stream_event","event":{"delta":{"text":"' + "x".repeat(200) + '"}}}\\n';
+require("node:readline").createInterface({ input: process.stdin }).on("line", async (l) => {
+  const mib = Number(JSON.parse(l).message.content);
+  let chunk = "";
+  for (let n = 0; n < (mib * 1048576) / line.length; n++) {
+    chunk += line;
+    if (chunk.length >= 65536) { await write(chunk); chunk = ""; }
+  }
+  await write(chunk + '{"type":"result","subtype":"success","is_error":false,"session_id":"chatty","usage":{"output_tokens":1}}\\n');
+});
+`,
+    );
+    chmodSync(cli, 0o755);
+    const { srv, client } = await start();
+    const { tabId } = await workspace(client);
+    const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": dir, "agent:command": cli };
+    const { block_id: id } = (await client.call(
+      { cmd: "create_block", tab_id: tabId, meta },
+      is("block_created"),
+    )) as Of<"block_created">;
+    client.send({ cmd: "agent_send", block_id: id, message: "64" });
+    await client.next(turnDone(id), 60_000);
+    const wal = statSync(join(srv.dataDir, "db", "filestore.db-wal")).size;
+    // Everything is stored (the tail ends with the result line) ...
+    const tail = (await client.call(
+      { cmd: "get_block_output", block_id: id, offset: 64 * 1024 * 1024, limit: 1024 * 1024 },
+      is("block_output", (e) => e.block_id === id),
+    )) as Of<"block_output">;
+    expect(tail.offset).toBe(64 * 1024 * 1024);
+    expect(tail.data).toMatch(/"type":"result".*\n$/);
+    // ... yet the WAL holds about one checkpoint interval (4 MiB of output), not all 64 MiB.
+    expect(wal).toBeLessThan(32 * 1024 * 1024);
+  }, 120_000);
 });

@@ -29,8 +29,8 @@ export class LineSplitter {
         return;
       }
       if (this.#held === 0) {
-        // Copy: the chunk's memory belongs to the stream and a subscriber may keep the line.
-        emit(Buffer.from(chunk.subarray(start, nl + 1)), !this.#cut);
+        // A view, not a copy: every chunk a stream reads is a fresh buffer nobody else writes.
+        emit(chunk.subarray(start, nl + 1), !this.#cut);
       } else {
         this.#parts.push(chunk.subarray(start, nl + 1));
         this.#held += nl + 1 - start;
@@ -48,11 +48,58 @@ export class LineSplitter {
   }
 
   #flush(emit: (line: Buffer, whole: boolean) => void, whole: boolean): void {
-    // A single part is a view into a stream chunk: copy it; a concatenation is already a copy.
-    const data =
-      this.#parts.length === 1 ? Buffer.from(this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#held);
+    const data = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#held);
     this.#parts = [];
     this.#held = 0;
     emit(data, whole);
   }
+}
+
+const TYPE_PREFIX = Buffer.from('{"type":"', "latin1");
+const TYPE_START = TYPE_PREFIX.length;
+const LONGEST_TYPE = 64;
+
+/**
+ * Tells, from its first bytes, whether a JSON line can be stored without parsing: it opens with
+ * `{"type":"<T>"` (as agents print their lines) and T is not one of the types that mean
+ * something. Lines that open any other way are never skipped. The last skipped type is kept as
+ * bytes, so a run of lines of one type costs a byte comparison each.
+ */
+export class TypeSkipper {
+  readonly #types: ReadonlySet<string>;
+  #last: Buffer | null = null;
+
+  constructor(types: ReadonlySet<string>) {
+    this.#types = types;
+  }
+
+  skips(line: Buffer): boolean {
+    const end = typeEnd(line);
+    if (end === -1) return false;
+    const last = this.#last;
+    if (last !== null && end - TYPE_START === last.length && equalAt(line, TYPE_START, last)) return true;
+    const type = line.toString("latin1", TYPE_START, end);
+    if (this.#types.has(type)) return false;
+    this.#last = Buffer.from(type, "latin1");
+    return true;
+  }
+}
+
+/** Where the type of a line that opens with `{"type":"` ends (its closing quote), or -1. */
+function typeEnd(line: Buffer): number {
+  if (line.length <= TYPE_START) return -1;
+  for (let i = 0; i < TYPE_START; i++) if (line[i] !== TYPE_PREFIX[i]) return -1;
+  const limit = Math.min(line.length, TYPE_START + LONGEST_TYPE);
+  for (let i = TYPE_START; i < limit; i++) {
+    const c = line[i] as number;
+    if (c === 0x22) return i;
+    // Escapes and non-ASCII: not worth decoding here; such a line is parsed.
+    if (c === 0x5c || c < 0x20 || c > 0x7e) return -1;
+  }
+  return -1;
+}
+
+function equalAt(line: Buffer, at: number, bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (line[at + i] !== bytes[i]) return false;
+  return true;
 }

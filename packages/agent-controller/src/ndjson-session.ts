@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { TypeSkipper } from "./lines.js";
 import type { NdjsonProvider, PermissionDecision, PermissionRequest } from "./providers/types.js";
 import { Session, type SessionOptions, type SessionStatus } from "./session.js";
 
@@ -9,6 +10,7 @@ import { Session, type SessionOptions, type SessionStatus } from "./session.js";
  */
 export class NdjsonSession extends Session {
   readonly #provider: NdjsonProvider;
+  readonly #skipper: TypeSkipper;
   /** Conversation ids that turned out not to exist; never resumed or adopted again. */
   readonly #poisoned = new Set<string>();
   /**
@@ -24,6 +26,7 @@ export class NdjsonSession extends Session {
   constructor(options: SessionOptions & { provider: NdjsonProvider }) {
     super(options);
     this.#provider = options.provider;
+    this.#skipper = new TypeSkipper(options.provider.types);
   }
 
   protected args(resume: string | null): string[] {
@@ -68,6 +71,10 @@ export class NdjsonSession extends Session {
   }
 
   protected line(data: Buffer, whole: boolean): void {
+    if (whole && this.#skipper.skips(data)) {
+      this.emit(data);
+      return;
+    }
     const json = whole ? parseObject(data) : null;
     if (json === null) {
       this.emit(data);

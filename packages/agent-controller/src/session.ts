@@ -35,7 +35,11 @@ export interface SessionStatus {
   fault: AgentFault | null;
 }
 
-/** One transcript line: the bytes (with their newline) and their byte offset in the transcript. */
+/**
+ * One transcript line: the bytes (with their newline) and their byte offset in the transcript.
+ * `data` may share memory with the lines around it (it is not copied out of what was read):
+ * read it, do not write to it.
+ */
 export interface OutputLine {
   offset: number;
   data: Buffer;

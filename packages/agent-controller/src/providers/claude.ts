@@ -83,9 +83,18 @@ export function claude(options: ClaudeOptions = {}): NdjsonProvider {
         response: { subtype: "success", request_id: request.requestId, response },
       })}\n`;
     },
+    types: new Set([
+      "control_request",
+      "control_response",
+      "control_cancel_request",
+      "result",
+      "system",
+      "rate_limit_event",
+    ]),
     read(line) {
       const meaning: LineMeaning = {};
-      // Every line carries the session id: a plain check here, full schemas only for rare types.
+      // Every line carries the session id (init and result lines included): a plain check here,
+      // full schemas only for rare types.
       const sid = line.session_id;
       if (typeof sid === "string" && sid.length > 0 && sid.length <= 200) meaning.sessionId = sid;
       switch (line.type) {

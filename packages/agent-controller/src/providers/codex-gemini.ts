@@ -44,6 +44,7 @@ export function codex(options: PerTurnOptions = {}): NdjsonProvider {
         "-",
       ];
     },
+    types: new Set(["thread.started", "turn.completed", "turn.failed", "error"]),
     read(line) {
       // Most lines are items (`item.*`): only the few types that mean something are validated.
       const meaning: LineMeaning = {};
@@ -104,6 +105,7 @@ export function gemini(options: PerTurnOptions = {}): NdjsonProvider {
         "",
       ];
     },
+    types: new Set(["init", "result"]),
     read(line) {
       const meaning: LineMeaning = {};
       if (line.type === "init") {

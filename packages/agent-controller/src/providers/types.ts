@@ -88,6 +88,12 @@ export interface NdjsonProvider {
   interruptInput(requestId: string): string | null;
   /** The stdin line that answers a permission request; null: this CLI does not ask. */
   permissionAnswer(request: PermissionRequest, decision: PermissionDecision): string | null;
+  /**
+   * The line types `read` interprets. A line that opens with `{"type":"<another>"` is stored
+   * without being parsed (an agent's output is mostly lines that mean nothing to the session);
+   * a line that does not open that way is parsed and handed to `read`.
+   */
+  readonly types: ReadonlySet<string>;
   /** Interprets one parsed JSON line; unknown types and fields mean nothing. */
   read(line: Record<string, unknown>): LineMeaning;
   /** True when stderr says a resumed conversation does not exist. */
