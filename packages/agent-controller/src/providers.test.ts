@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { claude } from "./providers/claude.js";
 import { codex, gemini } from "./providers/codex-gemini.js";
-import { classifyErrorText } from "./providers/types.js";
+import { classifyErrorText, type LineMeaning, type NdjsonProvider } from "./providers/types.js";
+
+/**
+ * `read`, checking that a line that means something has a type the provider lists in `types`:
+ * an unlisted type would never reach `read` in a session (its lines are stored unparsed).
+ */
+function read(p: NdjsonProvider, line: Record<string, unknown>): LineMeaning {
+  const meaning = p.read(line);
+  if (Object.keys(meaning).length > 0) expect(p.types.has(line.type as string), String(line.type)).toBe(true);
+  return meaning;
+}
 
 describe("provider adapters", () => {
   it("claude: persistent stream-json argv, --resume only once a session id is known", () => {
@@ -31,11 +41,11 @@ describe("provider adapters", () => {
 
   it("claude: reads session ids, turn ends, usage, faults and permission requests; tolerates the unknown", () => {
     const p = claude();
-    expect(p.read({ type: "system", subtype: "init", session_id: "s1", brand_new_field: 1 })).toEqual({
+    expect(read(p, { type: "system", subtype: "init", session_id: "s1", brand_new_field: 1 })).toEqual({
       sessionId: "s1",
     });
-    expect(p.read({ type: "something_new", x: [1] })).toEqual({});
-    const result = p.read({
+    expect(read(p, { type: "something_new", x: [1] })).toEqual({});
+    const result = read(p, {
       type: "result",
       subtype: "success",
       is_error: false,
@@ -52,25 +62,25 @@ describe("provider adapters", () => {
       cost_usd: 0.5,
     });
     expect(
-      p.read({ type: "result", is_error: true, result: "Invalid API key · Please run /login" }).fault,
+      read(p, { type: "result", is_error: true, result: "Invalid API key · Please run /login" }).fault,
     ).toMatchObject({
       kind: "auth",
       fatal: true,
     });
     expect(
-      p.read({ type: "system", subtype: "api_retry", error_status: 529, error: "overloaded_error" }).fault,
+      read(p, { type: "system", subtype: "api_retry", error_status: 529, error: "overloaded_error" }).fault,
     ).toMatchObject({
       kind: "overloaded",
       fatal: false,
     });
-    const ask = p.read({
+    const ask = read(p, {
       type: "control_request",
       request_id: "q1",
       request: { subtype: "can_use_tool", tool_name: "Bash", input: { command: "ls" } },
     });
     expect(ask).toEqual({ control: true, permission: { requestId: "q1", tool: "Bash", input: { command: "ls" } } });
     // A malformed known type is tolerated, not trusted.
-    expect(p.read({ type: "result", usage: "lots" })).toEqual({ endOfTurn: true });
+    expect(read(p, { type: "result", usage: "lots" })).toEqual({ endOfTurn: true });
   });
 
   it("classifies usage-limit text with its reset time", () => {
@@ -89,9 +99,9 @@ describe("provider adapters", () => {
     expect(p.args(null)).toEqual(["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "-"]);
     expect(p.args("t1")).toEqual(["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "resume", "t1", "-"]);
     expect(p.userInput("do it")).toBe("do it");
-    expect(p.read({ type: "thread.started", thread_id: "t9" })).toEqual({ sessionId: "t9" });
+    expect(read(p, { type: "thread.started", thread_id: "t9" })).toEqual({ sessionId: "t9" });
     expect(
-      p.read({ type: "turn.completed", usage: { input_tokens: 10, cached_input_tokens: 2, output_tokens: 3 } }),
+      read(p, { type: "turn.completed", usage: { input_tokens: 10, cached_input_tokens: 2, output_tokens: 3 } }),
     ).toEqual({
       endOfTurn: true,
       usage: {
@@ -102,16 +112,18 @@ describe("provider adapters", () => {
         cost_usd: 0,
       },
     });
-    expect(p.read({ type: "turn.failed", error: { message: "429 Too Many Requests" } }).fault?.kind).toBe("rate_limit");
+    expect(read(p, { type: "turn.failed", error: { message: "429 Too Many Requests" } }).fault?.kind).toBe(
+      "rate_limit",
+    );
   });
 
   it("gemini: stream-json per turn, init carries the session id, result ends the turn", () => {
     const p = gemini();
     expect(p.args("g1")).toEqual(["--output-format", "stream-json", "--yolo", "--resume", "g1", "-p", ""]);
-    expect(p.read({ type: "init", session_id: "g2", model: "x" })).toEqual({ sessionId: "g2" });
-    expect(p.read({ type: "result", status: "success", stats: {} })).toEqual({ endOfTurn: true });
+    expect(read(p, { type: "init", session_id: "g2", model: "x" })).toEqual({ sessionId: "g2" });
+    expect(read(p, { type: "result", status: "success", stats: {} })).toEqual({ endOfTurn: true });
     expect(
-      p.read({ type: "result", status: "error", error: { message: "quota exceeded, rate limit" } }).fault?.kind,
+      read(p, { type: "result", status: "error", error: { message: "quota exceeded, rate limit" } }).fault?.kind,
     ).toBe("rate_limit");
   });
 });
