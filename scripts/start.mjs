@@ -2,10 +2,24 @@
 // print how to connect. Arguments go to agentmux-srv (e.g. --data-dir DIR).
 // srv's stdin is tied to this script, so srv stops when it stops.
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
+const srvBin = join(root, "apps/srv/dist/bin.js");
+
+// Help comes at once, without a build: srv's own usage when it is built, else where to read it.
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(`usage: ./agentmuxw start [srv flags…]
+
+Builds everything, runs agentmux-srv in the foreground with the flags given and
+prints how to connect. Ctrl-C stops it.
+`);
+  if (existsSync(srvBin)) spawnSync(process.execPath, [srvBin, "--help"], { stdio: ["ignore", "inherit", "inherit"] });
+  else console.log("srv flags: see apps/srv/README.md (srv is not built yet, so its own --help is not at hand)");
+  process.exit(0);
+}
 
 console.error("building…");
 const build = spawnSync("turbo", ["run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
@@ -13,7 +27,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 // Only now that the packages are built can they be imported (a fresh clone has no dist/ yet).
 const { parseSrvStderrLine } = await import("@agentmux/common-ipc");
 
-const srv = spawn(process.execPath, [join(root, "apps/srv/dist/bin.js"), ...args], {
+const srv = spawn(process.execPath, [srvBin, ...args], {
   stdio: ["pipe", "inherit", "pipe"],
 });
 let buffer = "";

@@ -1,4 +1,5 @@
-// The test command: lint; the README's first command as a new user runs it
+// The test command: lint; the repository scripts' own tests (node --test
+// scripts/test/); the README's first command as a new user runs it
 // (`start`: build, run srv, print how to connect, stop on Ctrl-C); then build,
 // typecheck and test every package through turbo; then one closing line
 // `N passed, N failed` summed over all packages' vitest JSON reports. Exits
@@ -69,16 +70,32 @@ async function startSmoke() {
   return ok;
 }
 
+/** The repository's own scripts (the wrapper): node's test runner; returns its pass and fail counts. */
+function scriptTests() {
+  console.log("\n$ node --test scripts/test/");
+  const r = spawnSync(process.execPath, ["--test", "--test-reporter=tap", "scripts/test/"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(r.stdout)?.[1] ?? 0);
+  const counts = { ok: r.status === 0, passed: count("pass"), failed: count("fail") };
+  console.log(counts.ok ? `${counts.passed} passed` : r.stdout);
+  return counts;
+}
+
 const steps = [];
 steps.push(["lint", run("biome", ["check", "--error-on-warnings", "."])]);
+const scripts = scriptTests();
+steps.push(["scripts (the wrapper)", scripts.ok]);
 steps.push(["start (README first command)", await startSmoke()]);
 steps.push([
   "build+typecheck+test",
   run("turbo", ["run", "build", "typecheck", "test", "--concurrency=2", "--output-logs=errors-only", "--continue"]),
 ]);
 
-let passed = 0;
-let failed = 0;
+let passed = scripts.passed;
+let failed = scripts.failed;
 let skipped = 0;
 const missing = [];
 for (const d of dirs) {
