@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, parseSrvStderrLine } from "@agentmux/common-ipc";
 
-export const SRV_MAIN = join(import.meta.dirname, "..", "apps", "srv", "dist", "bin.js");
+/** The srv under test: this checkout's build, or another build's bin.js (to measure a before and an after). */
+export const SRV_MAIN =
+  process.env.AGENTMUX_BENCH_SRV ?? join(import.meta.dirname, "..", "apps", "srv", "dist", "bin.js");
 export const KEY = "bench-key-0123456789abcdef";
 
 export interface RunningSrv {

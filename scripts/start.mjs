@@ -45,10 +45,10 @@ srv.stderr.on("data", (chunk) => {
 });
 
 async function ready(estart) {
-  const { defaultPipePath, resolveDataDir } = await import("@agentmux/srv");
+  const { resolveDataDir } = await import("@agentmux/srv");
   const flag = args.includes("--data-dir") ? args[args.indexOf("--data-dir") + 1] : undefined;
   const dataDir = resolveDataDir(flag, process.env);
-  const pipe = process.env.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, process.env.XDG_RUNTIME_DIR);
+  const pipe = estart.pipe ?? "(not bound: see the log)";
   console.log(`agentmux-srv ${estart.version} is running (pid ${srv.pid}, instance ${estart.instance})
 
   HTTP       http://${estart.web}      GET /health, POST /api/v1/command (header X-AuthKey)

@@ -1,9 +1,11 @@
-// The test command: lint; the repository scripts' own tests (node --test
-// scripts/test/); the README's first command as a new user runs it
-// (`start`: build, run srv, print how to connect, stop on Ctrl-C); then build,
-// typecheck and test every package through turbo; then one closing line
-// `N passed, N failed` summed over all packages' vitest JSON reports. Exits
-// non-zero if any step failed or no test ran.
+// The test command: lint; the README's first command as a new user runs it
+// (`start`: build, run srv, print how to connect, stop on Ctrl-C); build,
+// typecheck and test every package through turbo; then the repository scripts'
+// own tests (node --test scripts/test/*.test.mjs: the wrapper, and every package packed,
+// installed outside the repository and its README example run there, which
+// needs the build); then one closing line `N passed, N failed` summed over all
+// packages' vitest JSON reports and the scripts' tests. Exits non-zero if any
+// step failed or no test ran.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -70,10 +72,10 @@ async function startSmoke() {
   return ok;
 }
 
-/** The repository's own scripts (the wrapper): node's test runner; returns its pass and fail counts. */
+/** The repository's own scripts (the wrapper, packing and installing the packages): node's test runner; returns its pass and fail counts. */
 function scriptTests() {
-  console.log("\n$ node --test scripts/test/");
-  const r = spawnSync(process.execPath, ["--test", "--test-reporter=tap", "scripts/test/"], {
+  console.log("\n$ node --test scripts/test/*.test.mjs");
+  const r = spawnSync(process.execPath, ["--test", "--test-reporter=tap", "scripts/test/*.test.mjs"], {
     cwd: root,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -86,13 +88,14 @@ function scriptTests() {
 
 const steps = [];
 steps.push(["lint", run("biome", ["check", "--error-on-warnings", "."])]);
-const scripts = scriptTests();
-steps.push(["scripts (the wrapper)", scripts.ok]);
 steps.push(["start (README first command)", await startSmoke()]);
 steps.push([
   "build+typecheck+test",
   run("turbo", ["run", "build", "typecheck", "test", "--concurrency=2", "--output-logs=errors-only", "--continue"]),
 ]);
+// After the build: these tests pack the built packages and install them outside the repository.
+const scripts = scriptTests();
+steps.push(["scripts (the wrapper, packages installed by a stranger)", scripts.ok]);
 
 let passed = scripts.passed;
 let failed = scripts.failed;

@@ -1,11 +1,17 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
 import { library } from "../../tsup.config.base.ts";
 
-const buildTime = JSON.stringify(new Date().toISOString());
+// The version comes from package.json at build time, so a changeset bump reaches ESTART,
+// `registered`, the version header and the socket-path hash together.
+const define = {
+  __BUILD_TIME__: JSON.stringify(new Date().toISOString()),
+  __SRV_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL("package.json", import.meta.url), "utf8")).version),
+};
 
 export default defineConfig([
   // The library entry, for embedding: dependencies stay external.
-  { ...library, define: { __BUILD_TIME__: buildTime } },
+  { ...library, define },
   // The executable: one bundle with its JavaScript dependencies, so a start loads
   // one file instead of hundreds (kysely alone is ~400 modules). Native and
   // optional modules stay external.
@@ -14,7 +20,7 @@ export default defineConfig([
     entry: ["src/bin.ts", "src/main.ts"],
     dts: false,
     clean: false,
-    define: { __BUILD_TIME__: buildTime },
+    define,
     noExternal: [/^(?!(better-sqlite3|pino-pretty|bufferutil|utf-8-validate)$)/],
     external: ["better-sqlite3", "pino-pretty", "bufferutil", "utf-8-validate"],
     // CommonJS dependencies inside an ES module bundle expect these.

@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-
-export const SRV_VERSION = "0.1.0";
+import { ConfigError } from "./errors.js";
+import { SRV_VERSION } from "./version.js";
 
 export interface SrvConfig {
   dataDir: string;
@@ -14,9 +13,8 @@ export interface SrvConfig {
   webPort: number;
   wsPort: number;
   synchronous: "normal" | "full";
-  authKey: string;
-  /** Where the auth key was minted to, when it did not come from the environment. */
-  authKeyFile: string | undefined;
+  /** The key HTTP and WebSocket clients present; undefined: srv mints one into `<data-dir>/auth.key` once it holds the lock. */
+  authKey: string | undefined;
   pipePath: string;
   /** Watch stdin for EOF (when it is a pipe) and the parent for death. */
   watchParent: boolean;
@@ -24,28 +22,68 @@ export interface SrvConfig {
   clientBufferBytes: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
+interface FlagSpec<S extends z.ZodType> {
+  schema: S;
+  /** The value's placeholder in the usage; none for a boolean flag. */
+  arg?: string;
+  help: string;
 }
-
+const flag = <S extends z.ZodType>(spec: FlagSpec<S>) => spec;
 const Port = z.coerce.number().int().min(0).max(65535);
-const Flags = z.strictObject({
-  "data-dir": z.string().min(1).optional(),
-  instance: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, '.', '_' or '-' (1-64)")
-    .default("default"),
-  "web-port": Port.default(0),
-  "ws-port": Port.default(0),
-  sync: z.enum(["normal", "full"]).default("normal"),
-  "no-watch-parent": z.boolean().default(false),
-  "client-buffer-bytes": z.coerce
-    .number()
-    .int()
-    .min(4096)
-    .max(1024 * 1024 * 1024)
-    .default(8 * 1024 * 1024),
-});
+
+/** srv's flags, declared once: parsing, validation and the usage text are all made from this table. */
+const FLAGS = {
+  "data-dir": flag({
+    schema: z.string().min(1).optional(),
+    arg: "DIR",
+    help: "where the databases and logs live (default: $AGENTMUX_DATA_HOME, else $XDG_DATA_HOME/agentmux)",
+  }),
+  instance: flag({
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, '.', '_' or '-' (1-64)")
+      .default("default"),
+    arg: "NAME",
+    help: "instance name reported in AGENTMUXSRV-ESTART (default: default)",
+  }),
+  "web-port": flag({
+    schema: Port.default(0),
+    arg: "N",
+    help: "HTTP listener port on 127.0.0.1 (default 0: chosen by the OS)",
+  }),
+  "ws-port": flag({
+    schema: Port.default(0),
+    arg: "N",
+    help: "second listener (WebSocket) port on 127.0.0.1 (default 0)",
+  }),
+  sync: flag({
+    schema: z.enum(["normal", "full"]).default("normal"),
+    arg: "MODE",
+    help: "SQLite synchronous: normal (default) or full",
+  }),
+  "no-watch-parent": flag({
+    schema: z.boolean().default(false),
+    help: "keep running when stdin closes or the parent process dies",
+  }),
+  "client-buffer-bytes": flag({
+    schema: z.coerce
+      .number()
+      .int()
+      .min(4096)
+      .max(1024 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
+    arg: "N",
+    help: "outgoing bytes queued for one slow client before it gets error{lagged} and is disconnected (default 8388608)",
+  }),
+};
+type FlagName = keyof typeof FLAGS;
+const flagEntries = Object.entries(FLAGS) as [FlagName, FlagSpec<z.ZodType>][];
+
+const Flags = z.strictObject(
+  Object.fromEntries(flagEntries.map(([name, spec]) => [name, spec.schema])) as {
+    [K in FlagName]: (typeof FLAGS)[K]["schema"];
+  },
+);
 
 const Env = z.object({
   AGENTMUX_DATA_HOME: z.string().min(1).optional(),
@@ -55,24 +93,23 @@ const Env = z.object({
   XDG_RUNTIME_DIR: z.string().min(1).optional(),
 });
 
-export const USAGE = `usage: agentmux-srv [--data-dir DIR] [--instance NAME] [--web-port N] [--ws-port N] [--sync normal|full]
-                    [--no-watch-parent] [--client-buffer-bytes N]
-
-  --data-dir DIR     where the databases and logs live (default: $AGENTMUX_DATA_HOME, else $XDG_DATA_HOME/agentmux)
-  --instance NAME    instance name reported in AGENTMUXSRV-ESTART (default: default)
-  --web-port N       HTTP listener port on 127.0.0.1 (default 0: chosen by the OS)
-  --ws-port N        second listener (WebSocket) port on 127.0.0.1 (default 0)
-  --sync MODE        SQLite synchronous: normal (default) or full
-  --no-watch-parent  keep running when stdin closes or the parent process dies
-  --client-buffer-bytes N
-                     outgoing bytes queued for one slow client before it gets error{lagged} and is
-                     disconnected (default 8388608)
-
-environment:
+const ENV_HELP = `environment:
   AGENTMUX_AUTH_KEY       key for HTTP and WebSocket clients (removed from the environment once read;
                           when absent, one is minted into <data-dir>/auth.key, mode 0600)
   AGENTMUX_SRV_PIPE_PATH  Unix socket path (default: $XDG_RUNTIME_DIR/agentmux/<hash>-srv.sock)
   AGENTMUX_DATA_HOME      default data dir`;
+
+function usage(): string {
+  const synopsis = flagEntries.map(([name, spec]) => `[--${name}${spec.arg ? ` ${spec.arg}` : ""}]`).join(" ");
+  const lines = flagEntries.map(([name, spec]) => {
+    const head = `  --${name}${spec.arg ? ` ${spec.arg}` : ""}`;
+    return head.length < 21 ? `${head.padEnd(21)}${spec.help}` : `${head}\n${" ".repeat(21)}${spec.help}`;
+  });
+  return `usage: agentmux-srv ${synopsis}\n\n${lines.join("\n")}\n\n${ENV_HELP}`;
+}
+
+/** The usage text (printed by `--help` and after a bad flag). */
+export const USAGE = usage();
 
 function issues(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join(".") || "argument"}: ${i.message}`).join("; ");
@@ -112,9 +149,9 @@ export function resolveDataDir(
 }
 
 /**
- * Reads argv and the environment (validated), consuming AGENTMUX_AUTH_KEY so
- * that no child process inherits it. Creates the data dir and, when no key
- * was given, mints one into `<data-dir>/auth.key` (0600).
+ * Reads argv and the environment (validated; ConfigError on anything bad) and
+ * consumes AGENTMUX_AUTH_KEY, so that no child process inherits it. Writes
+ * nothing: the data dir is touched only once srv holds its lock.
  */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
   let parsed: ReturnType<typeof parseArgs>;
@@ -123,15 +160,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        "data-dir": { type: "string" },
-        instance: { type: "string" },
-        "web-port": { type: "string" },
-        "ws-port": { type: "string" },
-        sync: { type: "string" },
-        "no-watch-parent": { type: "boolean" },
-        "client-buffer-bytes": { type: "string" },
-      },
+      options: Object.fromEntries(
+        flagEntries.map(([name, spec]) => [name, { type: spec.arg === undefined ? "boolean" : "string" }]),
+      ) as Record<FlagName, { type: "string" | "boolean" }>,
     });
   } catch (err) {
     throw new ConfigError((err as Error).message);
@@ -145,25 +176,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
 
   const f = flags.data;
   const dataDir = resolveDataDir(f["data-dir"], e);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-
-  let authKey = e.AGENTMUX_AUTH_KEY;
-  let authKeyFile: string | undefined;
-  if (authKey === undefined) {
-    authKeyFile = join(dataDir, "auth.key");
-    authKey = randomBytes(24).toString("base64url");
-    writeFileSync(authKeyFile, `${authKey}\n`, { mode: 0o600 });
-    chmodSync(authKeyFile, 0o600);
-  }
-
   return {
     dataDir,
     instance: f.instance,
     webPort: f["web-port"],
     wsPort: f["ws-port"],
     synchronous: f.sync,
-    authKey,
-    authKeyFile,
+    authKey: e.AGENTMUX_AUTH_KEY,
     pipePath: e.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, e.XDG_RUNTIME_DIR),
     watchParent: !f["no-watch-parent"],
     clientBufferBytes: f["client-buffer-bytes"],

@@ -1,14 +1,15 @@
+// The public surface of @agentmux/srv: start it inside another program, or read its configuration.
+export { loadConfig, resolveDataDir, type SrvConfig, USAGE } from "./config.js";
 export {
+  AgentMetaError,
+  AgentNotRunningError,
   ConfigError,
-  defaultPipePath,
-  fnv1a64,
-  loadConfig,
-  resolveDataDir,
-  SRV_VERSION,
-  type SrvConfig,
-} from "./config.js";
-export { Connection, execute, type Outcome, type Services, type Sink } from "./connection.js";
-export { Core, type CoreOptions, type Origin } from "./core.js";
-export { createLogger } from "./logging.js";
-export { Sagas } from "./sagas.js";
+  DispatcherFailedError,
+  SocketInUseError,
+  SocketUnsafeError,
+  SrvError,
+  type SrvErrorCode,
+  StartAbortedError,
+} from "./errors.js";
 export { type RunningSrv, type StartOptions, startSrv } from "./srv.js";
+export { SRV_VERSION } from "./version.js";

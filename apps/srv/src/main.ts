@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 // agentmux-srv: parses argv and the environment, starts srv, prints the
-// stderr protocol lines, and shuts down on stdin EOF, SIGINT/SIGTERM or the
-// death of its parent.
+// stderr protocol lines, and shuts down on stdin EOF, SIGINT/SIGTERM/SIGHUP or
+// the death of its parent. No agent outlives it on any of these paths.
 import { fstatSync } from "node:fs";
 import { formatEstart, formatMigrationFailed } from "@agentmux/common-ipc";
 import { LockHeldError, MigrationError, StoreError } from "@agentmux/store";
 import { z } from "zod";
-import { ConfigError, loadConfig, USAGE } from "./config.js";
+import { loadConfig, type SrvConfig, USAGE } from "./config.js";
+import { ConfigError, StartAbortedError } from "./errors.js";
 import { createLogger } from "./logging.js";
-import { startSrv } from "./srv.js";
+import { type RunningSrv, startSrv } from "./srv.js";
 
-const SHUTDOWN_DEADLINE_MS = 2000;
-const PARENT_POLL_MS = 1000;
+const MAIN_DEFAULTS = Object.freeze({
+  /** From a stop request to exit, whatever is still running; agents are SIGKILLed at the deadline. */
+  shutdownDeadlineMs: 2000,
+  /** How often the parent is checked for death. */
+  parentPollMs: 250,
+  /** How often the log is checked for rotation. */
+  logRotateCheckMs: 60_000,
+});
 
 function line(text: string): void {
   process.stderr.write(`${text}\n`);
@@ -22,7 +29,26 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
+// A stop can come at any moment from here on, even before the store is open.
+const stop = new AbortController();
+let srv: RunningSrv | undefined;
+let stopping = false;
 const argv = process.argv.slice(2);
+const watchParent = !argv.includes("--no-watch-parent");
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
+if (watchParent) {
+  const stdin = fstatSync(0);
+  if (stdin.isFIFO() || stdin.isSocket()) {
+    process.stdin.on("end", () => void shutdown("stdin closed"));
+    process.stdin.on("error", () => void shutdown("stdin error"));
+    process.stdin.resume();
+  }
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown("parent process died");
+  }, MAIN_DEFAULTS.parentPollMs).unref();
+}
+
 if (argv.includes("--help") || argv.includes("-h")) {
   line(USAGE);
   process.exit(0);
@@ -33,25 +59,27 @@ const Fault = z
   .regex(/^pause-before:[a-z_]+$/, "expected pause-before:<cmd>")
   .optional();
 
-let config: ReturnType<typeof loadConfig>;
-let fault: string | undefined;
+let config: SrvConfig;
+let holdSagaBefore: string | undefined;
 try {
   config = loadConfig(argv, process.env);
   const parsedFault = Fault.safeParse(process.env.AGENTMUX_SRV_FAULT);
   if (!parsedFault.success) throw new ConfigError(`bad AGENTMUX_SRV_FAULT: ${parsedFault.error.issues[0]?.message}`);
-  fault = parsedFault.data?.slice("pause-before:".length);
+  holdSagaBefore = parsedFault.data?.slice("pause-before:".length);
   delete process.env.AGENTMUX_SRV_FAULT;
 } catch (err) {
   if (err instanceof ConfigError) fail(`${err.message}\n${USAGE}`, 2);
   throw err;
 }
 
-const log = await createLogger(config.dataDir, config.authKey);
+const log = await createLogger(config.dataDir);
+if (config.authKey !== undefined) log.redact(config.authKey);
 const logger = log.logger;
-// A bug must not vanish with the process: record it, then exit (everything acknowledged is on disk).
+// A bug must not vanish with the process: record it, stop every agent, then exit (everything acknowledged is on disk).
 for (const event of ["uncaughtException", "unhandledRejection"] as const) {
   process.on(event, (err: unknown) => {
-    logger.fatal({ err }, event);
+    const killed = srv?.killAgents() ?? 0;
+    logger.fatal({ err, agentsKilled: killed }, event);
     log.flush();
     line(`agentmux-srv: fatal: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(70);
@@ -59,17 +87,21 @@ for (const event of ["uncaughtException", "unhandledRejection"] as const) {
 }
 logger.info({ dataDir: config.dataDir, instance: config.instance, pid: process.pid }, "agentmux-srv starting");
 
-// Signal handlers go in before anything is announced: a supervisor may send
-// SIGTERM the moment it reads ESTART, and an unhandled SIGTERM kills outright.
-let srv: Awaited<ReturnType<typeof startSrv>> | undefined;
-let stopReason: string | undefined;
-let stopping = false;
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-
 try {
-  srv = await startSrv({ config, logger, announce: line, ...(fault ? { pauseBefore: fault } : {}) });
+  srv = await startSrv({
+    config,
+    logger,
+    announce: line,
+    signal: stop.signal,
+    onAuthKey: (key) => log.redact(key),
+    ...(holdSagaBefore ? { holdSagaBefore } : {}),
+  });
 } catch (err) {
+  if (err instanceof StartAbortedError) {
+    logger.info({ reason: err.message }, "stopped during startup");
+    log.flush();
+    process.exit(0);
+  }
   logger.error({ err }, "startup failed");
   log.flush();
   if (err instanceof MigrationError) {
@@ -80,27 +112,29 @@ try {
   if (err instanceof StoreError) fail(err.message);
   fail(`failed to start: ${(err as Error).message}`);
 }
-
 line(formatEstart(srv.estart));
-if (stopReason !== undefined) void shutdown(stopReason);
+if (stop.signal.aborted) void shutdown(String(stop.signal.reason));
 
 async function shutdown(reason: string): Promise<void> {
-  // A stop asked for during startup waits until the store is open and recovered.
+  // During startup: startup stops at its next step (see startSrv's signal) and this process exits.
   if (srv === undefined) {
-    stopReason ??= reason;
+    if (!stop.signal.aborted) stop.abort(reason);
     return;
   }
   if (stopping) return;
   stopping = true;
   logger.info({ reason }, "shutting down");
+  const running = srv;
   setTimeout(() => {
-    logger.warn("shutdown deadline passed; exiting");
+    const killed = running.killAgents();
+    logger.warn({ agentsKilled: killed }, "shutdown deadline passed; agents killed, exiting");
     log.flush();
     process.exit(0);
-  }, SHUTDOWN_DEADLINE_MS).unref();
+  }, MAIN_DEFAULTS.shutdownDeadlineMs).unref();
   try {
-    await srv.close();
+    await running.close();
   } catch (err) {
+    running.killAgents();
     logger.error({ err }, "error while shutting down");
   }
   logger.info("stopped");
@@ -108,17 +142,4 @@ async function shutdown(reason: string): Promise<void> {
   process.exit(0);
 }
 
-if (config.watchParent) {
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on("end", () => void shutdown("stdin closed"));
-    process.stdin.on("error", () => void shutdown("stdin error"));
-    process.stdin.resume();
-  }
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void shutdown("parent process died");
-  }, PARENT_POLL_MS).unref();
-}
-
-setInterval(() => log.maybeRotate(), 60_000).unref();
+setInterval(() => log.maybeRotate(), MAIN_DEFAULTS.logRotateCheckMs).unref();

@@ -9,7 +9,7 @@ import {
 import type { SagaDefinition, SagaLog } from "@agentmux/saga";
 import { SagaRunner } from "@agentmux/saga";
 import type { Logger } from "pino";
-import type { Core } from "./core.js";
+import { type Dispatcher, SRV_ORIGIN } from "./dispatcher.js";
 
 type SagaCommand = CommandOf<"tear_off_tab" | "tear_off_block" | "promote_block_to_tab">;
 
@@ -32,6 +32,18 @@ function moveBlockInto(blockId: string, srcTabId: string, tabStep: readonly BusE
   return { cmd: "move_block", block_id: blockId, src_tab_id: srcTabId, dst_tab_id: dst, dst_index: 0 };
 }
 
+export interface SagasOptions {
+  dispatcher: Dispatcher;
+  log: SagaLog;
+  logger: Logger;
+  /**
+   * Fault injection for crash tests: a saga step that would dispatch this command
+   * parks forever instead, after `onHold` was told (so a test can SIGKILL srv at
+   * a known point).
+   */
+  hold?: { command: string; onHold: () => void };
+}
+
 /**
  * The multi-step operations srv offers as commands, run with the saga
  * package through the same dispatcher as everything else. Runs are
@@ -42,25 +54,32 @@ export class Sagas {
   #collect: BusEvent[] | undefined;
   #reqId: string | undefined;
 
-  private constructor(
-    private readonly core: Core,
-    private runner: SagaRunner | undefined,
-  ) {}
+  readonly #dispatcher: Dispatcher;
+  #runner: SagaRunner | undefined;
 
-  static async create(core: Core, log: SagaLog, logger: Logger): Promise<Sagas> {
-    const sagas = new Sagas(core, undefined);
-    sagas.runner = await SagaRunner.create({
-      log,
+  private constructor(dispatcher: Dispatcher) {
+    this.#dispatcher = dispatcher;
+  }
+
+  static async create(options: SagasOptions): Promise<Sagas> {
+    const { dispatcher, hold } = options;
+    const sagas = new Sagas(dispatcher);
+    sagas.#runner = await SagaRunner.create({
+      log: options.log,
       dispatch: async (cmd) => {
-        const events = await core.submit(cmd, { registeredPid: null });
+        if (hold !== undefined && cmd.cmd === hold.command) {
+          hold.onHold();
+          return new Promise<never>(() => {});
+        }
+        const events = await dispatcher.submit(cmd, SRV_ORIGIN);
         sagas.#collect?.push(...events);
         return events;
       },
       publish: async (draft) => {
-        const events = await core.emit([draft], sagas.#reqId);
+        const events = await dispatcher.emit([draft], sagas.#reqId);
         sagas.#collect?.push(...events);
       },
-      onWarning: (message, err) => logger.warn({ err }, message),
+      onWarning: (message, err) => options.logger.warn({ err }, message),
     });
     return sagas;
   }
@@ -79,7 +98,7 @@ export class Sagas {
     this.#collect = [];
     this.#reqId = cmd.req_id;
     try {
-      await (this.runner as SagaRunner).run(def, cmd);
+      await (this.#runner as SagaRunner).run(def, cmd);
       return { events: this.#collect };
     } finally {
       this.#collect = undefined;
@@ -88,7 +107,7 @@ export class Sagas {
   }
 
   #define(cmd: SagaCommand): SagaDefinition | { refusal: string } {
-    const state = this.core.state;
+    const state = this.#dispatcher.state;
     switch (cmd.cmd) {
       case "tear_off_tab": {
         const tab = state.tabs.get(cmd.tab_id);

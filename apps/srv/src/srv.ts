@@ -1,46 +1,74 @@
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, formatMigrating } from "@agentmux/common-ipc";
+import { startSession } from "@agentmux/reducer";
 import { compensateUnresolved, SagaLog } from "@agentmux/saga";
 import { FileLock, openStore, type Store } from "@agentmux/store";
 import type { Logger } from "pino";
-import { Agents } from "./agents.js";
-import { SRV_VERSION, type SrvConfig } from "./config.js";
-import { Core } from "./core.js";
+import { Agents } from "./agents/agents.js";
+import { Transcripts } from "./agents/transcript.js";
+import type { SrvConfig } from "./config.js";
+import { Dispatcher, SRV_ORIGIN } from "./dispatcher.js";
+import { StartAbortedError } from "./errors.js";
+import type { Services } from "./router.js";
 import { Sagas } from "./sagas.js";
-import { type Listener, listenUnix } from "./transports/unix.js";
+import { listenUnix } from "./transports/unix.js";
 import { listenWeb } from "./transports/web.js";
+import { BUILD_TIME, SRV_VERSION } from "./version.js";
 
-declare const __BUILD_TIME__: string;
+export const SRV_DEFAULTS = Object.freeze({
+  /** Largest incoming frame. */
+  maxFrameBytes: 1024 * 1024,
+  /** How long clients get to answer a close at shutdown before they are dropped. */
+  closeGraceMs: 250,
+});
 
 export interface StartOptions {
   config: SrvConfig;
   logger: Logger;
   /** Writes one protocol line to stderr (AGENTMUXSRV-MIGRATING …). */
   announce: (line: string) => void;
-  /** Test-only fault injection: park before a saga step that dispatches this command. */
-  pauseBefore?: string;
+  /** Told the auth key as soon as it is known (minted or configured), e.g. to redact it from logs. */
+  onAuthKey?: (key: string) => void;
+  /** A stop asked for during startup: startup ends at the next step, undoing what it did (StartAbortedError). */
+  signal?: AbortSignal;
+  /** Crash tests: park a saga step that would dispatch this command (see SagasOptions.hold). */
+  holdSagaBefore?: string;
+  /** The environment agents start from (default: this process's, which no longer holds the auth key). */
+  agentEnv?: Readonly<Record<string, string | undefined>>;
   maxFrameBytes?: number;
-  maxBufferedBytes?: number;
 }
 
 export interface RunningSrv {
   estart: EstartInfo;
-  core: Core;
-  agents: Agents;
-  /** Stops accepting, stops every agent, finishes the dispatcher queue, flushes and closes the stores. */
+  /** Where the auth key was minted to (undefined when it came from the environment). */
+  authKeyFile: string | undefined;
+  /**
+   * Stops every agent first, then stops accepting and drops clients that do not answer a close
+   * within a short grace, finishes the dispatcher queue and closes the stores.
+   */
   close(): Promise<void>;
+  /** SIGKILLs every agent's process group at once: for an exit that cannot wait for `close`. */
+  killAgents(): number;
 }
 
 /**
- * Starts srv in the order that keeps it crash-safe: lock the data dir → open
- * the stores (announcing and running migrations) → seed saga ids → initial
- * data → bootstrap the state → recover unfinished sagas → bind the
- * transports. Nothing accepts a connection before recovery is done.
+ * Starts srv in the order that keeps it crash-safe: lock the data dir (before
+ * anything in it is written) → auth key → open the stores (announcing and
+ * running migrations) → initial data → bootstrap the state (a fresh session)
+ * → recover unfinished sagas and agents of a crashed run → bind the
+ * transports. Nothing accepts a connection before recovery is done; an error
+ * while recovering one saga or agent is logged and reported, and srv serves.
  */
 export async function startSrv(options: StartOptions): Promise<RunningSrv> {
-  const { config, logger } = options;
+  const { config, logger, signal } = options;
   const startedAt = Date.now();
+  const checkpoint = () => {
+    if (signal?.aborted) throw new StartAbortedError(String(signal.reason ?? "stop requested"));
+  };
+  checkpoint();
   mkdirSync(join(config.dataDir, "db"), { recursive: true, mode: 0o700 });
   const lock = await FileLock.acquire(join(config.dataDir, "db", "srv.lock"), `pid ${process.pid}`);
   const cleanup: (() => Promise<void>)[] = [() => lock.release()];
@@ -48,7 +76,10 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     for (const fn of cleanup.reverse()) await fn().catch(() => {});
   };
   try {
-    // The dispatcher checkpoints the WAL when idle (see Core), not during commits.
+    const { authKey, authKeyFile } = ensureAuthKey(config);
+    options.onAuthKey?.(authKey);
+    checkpoint();
+    // Checkpoints are srv's to time (CheckpointPolicy), never inside a commit.
     const store: Store = await openStore({
       dataDir: config.dataDir,
       synchronous: config.synchronous,
@@ -65,94 +96,120 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     }
     await store.migrate();
     await sagaLog.migrate();
+    checkpoint();
 
-    const now = () => new Date().toISOString();
-    await store.objects.ensureInitialData({ newId: () => crypto.randomUUID(), now: now() });
-    const state = await store.objects.loadState();
-    const core = new Core({ store, state, logger, srvPid: process.pid, srvVersion: SRV_VERSION });
-    cleanup.push(() => core.drain());
+    await store.objects.ensureInitialData({ newId: () => crypto.randomUUID(), now: new Date().toISOString() });
+    // Workspaces, tabs and blocks persist; the previous process's session (lifecycle, clients) does not.
+    const state = startSession(await store.objects.loadState());
+    const dispatcher = new Dispatcher({ store, state, logger, srvPid: process.pid, srvVersion: SRV_VERSION });
+    cleanup.push(() => dispatcher.drain());
 
-    // Saga ids are seeded from the log here; steps go through the dispatcher.
-    const sagas = await Sagas.create(core, sagaLog, logger);
-    const recovery = await compensateUnresolved({
+    const sagas = await Sagas.create({
+      dispatcher,
       log: sagaLog,
-      dispatch: (cmd) => core.submit(cmd, { registeredPid: null }),
-      findEvents: (reqId) => store.objects.eventsByReqId(reqId),
-      onWarning: (message, err) => logger.warn({ err }, message),
+      logger,
+      ...(options.holdSagaBefore === undefined
+        ? {}
+        : {
+            hold: {
+              command: options.holdSagaBefore,
+              onHold: () => options.announce(`AGENTMUXSRV-EVENT:paused before ${options.holdSagaBefore}`),
+            },
+          }),
     });
-    for (const r of recovery)
-      logger.warn({ saga: r.sagaId, name: r.name, state: r.state, reason: r.reason }, "saga recovered");
-
-    // Clients of the previous run are gone with it.
-    const stale = [...core.state.processes].filter(([, p]) => p.status === "running").map(([pid]) => pid);
-    if (stale.length > 0) {
-      await core.emit(stale.map((pid) => ({ event: "process_exited", pid, code: -1 })));
-      logger.info({ pids: stale }, "clients of the previous run marked exited");
+    try {
+      await recoverSagas(dispatcher, sagaLog, store, logger);
+    } catch (err) {
+      // What could not be undone stays in the journal for the next start; serving is still safe.
+      logger.error({ err }, "saga recovery failed; serving anyway");
     }
+    checkpoint();
 
-    if (options.pauseBefore !== undefined) {
-      const target = options.pauseBefore;
-      const submit = core.submit.bind(core);
-      core.submit = (cmd, origin) => {
-        if (cmd.cmd === target && cmd.req_id?.startsWith("saga:")) {
-          options.announce(`AGENTMUXSRV-EVENT:paused before ${target}`);
-          return new Promise(() => {});
-        }
-        return submit(cmd, origin);
-      };
-    }
-
-    // Agents: survivors of a crashed run are stopped and flagged before anyone can connect.
-    const childEnv = { ...process.env };
-    const agents = new Agents({ core, store, logger, env: childEnv });
-    cleanup.push(() => agents.close());
+    const transcripts = new Transcripts(store, logger);
+    const agents = new Agents({
+      dispatcher,
+      store,
+      transcripts,
+      logger,
+      launch: { env: options.agentEnv ?? { ...process.env }, home: homedir(), logger },
+    });
     const interrupted = await agents.recover();
     if (interrupted > 0) logger.warn({ agents: interrupted }, "agents interrupted by the previous run flagged");
+    checkpoint();
 
     let ids = 0;
-    const services = {
-      core,
+    const nextId = () => ++ids;
+    const services: Services = {
+      dispatcher,
       sagas,
       agents,
       logger,
-      maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
-      maxBufferedBytes: options.maxBufferedBytes ?? config.clientBufferBytes,
+      maxFrameBytes: options.maxFrameBytes ?? SRV_DEFAULTS.maxFrameBytes,
+      maxBufferedBytes: config.clientBufferBytes,
     };
-    const nextId = () => ++ids;
-    const listeners: Listener[] = [];
+    let pipe: Awaited<ReturnType<typeof listenUnix>> | undefined;
     try {
-      listeners.push(await listenUnix(config.pipePath, services, nextId));
+      pipe = await listenUnix(config.pipePath, services, nextId);
     } catch (err) {
       logger.warn({ err, path: config.pipePath }, "could not bind the Unix socket; serving HTTP and WebSocket only");
     }
     const web = await listenWeb(
-      { webPort: config.webPort, wsPort: config.wsPort, authKey: config.authKey, srvVersion: SRV_VERSION, startedAt },
+      { webPort: config.webPort, wsPort: config.wsPort, authKey, srvVersion: SRV_VERSION, startedAt },
       services,
       nextId,
     );
-    listeners.push(web.web, web.ws);
-    cleanup.push(async () => {
-      await Promise.all(listeners.map((l) => l.close()));
-    });
-    logger.info(
-      { web: web.web.address, ws: web.ws.address, pipe: config.pipePath, version: core.state.version },
-      "srv ready",
-    );
+    const closeTransports = () =>
+      Promise.all([pipe?.close(SRV_DEFAULTS.closeGraceMs), web.close(SRV_DEFAULTS.closeGraceMs)]).then(() => {});
+    // Agents go first (cleanup runs in reverse): no agent may outlive srv because a client would not let go.
+    cleanup.push(closeTransports, () => agents.close());
+    logger.info({ web: web.web, ws: web.ws, pipe: pipe?.address, version: dispatcher.version }, "srv ready");
     return {
-      core,
-      agents,
       estart: {
-        ws: web.ws.address,
-        web: web.web.address,
+        ws: web.ws,
+        web: web.web,
         version: SRV_VERSION,
-        buildtime: typeof __BUILD_TIME__ === "string" ? __BUILD_TIME__ : "dev",
+        buildtime: BUILD_TIME,
         instance: config.instance,
         pending_migrations: pending,
+        ...(pipe === undefined ? {} : { pipe: pipe.address }),
       },
+      authKeyFile,
       close: unwind,
+      killAgents: () => agents.killAll(),
     };
   } catch (err) {
     await unwind();
     throw err;
+  }
+}
+
+/** The configured key, or one minted into `<data-dir>/auth.key` (0600); called only while holding the lock. */
+function ensureAuthKey(config: SrvConfig): { authKey: string; authKeyFile: string | undefined } {
+  if (config.authKey !== undefined) return { authKey: config.authKey, authKeyFile: undefined };
+  const authKeyFile = join(config.dataDir, "auth.key");
+  const authKey = randomBytes(24).toString("base64url");
+  writeFileSync(authKeyFile, `${authKey}\n`, { mode: 0o600 });
+  chmodSync(authKeyFile, 0o600);
+  return { authKey, authKeyFile };
+}
+
+/** Undoes sagas a crash left unfinished; one that cannot be undone is logged and reported as `saga_failed`. */
+async function recoverSagas(dispatcher: Dispatcher, log: SagaLog, store: Store, logger: Logger): Promise<void> {
+  const reports = await compensateUnresolved({
+    log,
+    dispatch: (cmd) => dispatcher.submit(cmd, SRV_ORIGIN),
+    findEvents: (reqId) => store.objects.eventsByReqId(reqId),
+    onWarning: (message, err) => logger.warn({ err }, message),
+  });
+  for (const r of reports) {
+    logger.warn(
+      { saga: r.sagaId, name: r.name, state: r.state, reason: r.reason, problems: r.problems },
+      "saga recovered",
+    );
+    if (r.state === "failed_compensation") {
+      await dispatcher.emit([
+        { event: "saga_failed", saga_id: r.sagaId, reason: `could not be undone after a crash: ${r.reason}` },
+      ]);
+    }
   }
 }

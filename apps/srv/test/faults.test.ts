@@ -72,8 +72,6 @@ describe("crashes", () => {
     for (const ev of seen) expect(list.events).toContainEqual(ev);
     const snap = await c2.call({ cmd: "get_srv_snapshot" }, is("srv_snapshot"));
     expect(snap.version).toBeGreaterThan(last.version);
-    // The client of the dead srv was marked exited, so its pid may register again.
-    expect(list.events).toContainEqual(expect.objectContaining({ event: "process_exited", pid: 6010, code: -1 }));
   }, 60_000);
 });
 

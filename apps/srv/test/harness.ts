@@ -47,6 +47,8 @@ export interface SrvOptions {
   dataDir?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Start without AGENTMUX_AUTH_KEY, so srv mints a key into <data-dir>/auth.key. */
+  mintKey?: boolean;
 }
 
 /** A real agentmux-srv process. */
@@ -80,8 +82,15 @@ export class Srv {
   static async start(options: SrvOptions = {}): Promise<Srv> {
     const dir = options.dataDir ?? join(tempDir(), "data");
     const pipe = join(tempDir(), "srv.sock");
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AGENTMUX_AUTH_KEY: AUTH_KEY,
+      AGENTMUX_SRV_PIPE_PATH: pipe,
+      ...options.env,
+    };
+    if (options.mintKey) delete env.AGENTMUX_AUTH_KEY;
     const child = spawn(process.execPath, [MAIN, "--data-dir", dir, ...(options.args ?? [])], {
-      env: { ...process.env, AGENTMUX_AUTH_KEY: AUTH_KEY, AGENTMUX_SRV_PIPE_PATH: pipe, ...options.env },
+      env,
       stdio: ["pipe", "ignore", "pipe"],
     });
     const srv = new Srv(child, dir, pipe);

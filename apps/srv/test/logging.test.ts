@@ -12,7 +12,8 @@ describe("srv logging", () => {
     writeFileSync(join(logs, `${LOG_FILE}.1`), "older\n");
     writeFileSync(join(logs, LOG_FILE), "x".repeat(8 * 1024 * 1024 + 1));
     const key = "secret-key-do-not-log-0123456789";
-    const log = await createLogger(dataDir, key);
+    const log = await createLogger(dataDir);
+    log.redact(key);
     log.logger.info({ authKey: key, note: `contains ${key} inline` }, "hello");
     log.flush();
     expect(statSync(join(logs, `${LOG_FILE}.1`)).size).toBe(8 * 1024 * 1024 + 1);

@@ -1,6 +1,15 @@
 export { ACP_PROTOCOL_VERSION, AcpSession } from "./acp-session.js";
 export { ConversationClaims, createSession } from "./controller.js";
-export { AgentError, type AgentErrorCode, QueueFullError, SessionClosedError, SessionHeldError } from "./errors.js";
+export {
+  AgentError,
+  type AgentErrorCode,
+  AgentSpawnError,
+  QueueFullError,
+  SessionClosedError,
+  SessionHeldError,
+  type SpawnErrorCode,
+} from "./errors.js";
+export type { SessionFault } from "./faults.js";
 export { NdjsonSession } from "./ndjson-session.js";
 export {
   isAlive,
@@ -38,3 +47,4 @@ export {
   type StopOptions,
   type StopOutcome,
 } from "./session.js";
+export { DEFAULT_STDERR_LIMITS, type StderrLimits } from "./stderr.js";

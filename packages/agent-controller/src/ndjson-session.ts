@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { TypeSkipper } from "./lines.js";
 import type { NdjsonProvider, PermissionDecision, PermissionRequest } from "./providers/types.js";
-import { Session, type SessionOptions, type SessionStatus } from "./session.js";
+import { Session, type SessionOptions, type StatusPatch } from "./session.js";
 
 /**
  * A session with an NDJSON agent (Claude Code stream-json, Codex exec --json, Gemini
@@ -14,7 +14,7 @@ export class NdjsonSession extends Session {
   /** Conversation ids that turned out not to exist; never resumed or adopted again. */
   readonly #poisoned = new Set<string>();
   /**
-   * What the current process was given before it confirmed its conversation (a line with a
+   * What was written to the current process before it confirmed its conversation (a line with a
    * session id that is not an error), for a redelivery if its resume turns out stale.
    */
   #sent: string[] = [];
@@ -45,11 +45,19 @@ export class NdjsonSession extends Session {
   }
 
   protected deliver(text: string): void {
-    if (!this.write(this.#provider.userInput(text))) return;
-    if (!this.#confirmed) this.#sent.push(text);
+    if (!this.writeTurn(text, this.#provider.userInput(text))) return;
     this.#turnsGiven++;
     if (this.#provider.lifecycle === "per-turn") this.child?.stdin?.end();
     if (!this.status.turnActive) this.update({ turnActive: true, fault: null });
+  }
+
+  protected override written(text: string): void {
+    if (!this.#confirmed) this.#sent.push(text);
+  }
+
+  /** A per-turn CLI exits after every turn, whatever its code (a failed turn said so on stdout). */
+  protected override exitIsNormal(code: number): boolean {
+    return this.#provider.lifecycle === "per-turn" ? !this.status.turnActive : super.exitIsNormal(code);
   }
 
   protected interruptTurn(): boolean {
@@ -94,7 +102,7 @@ export class NdjsonSession extends Session {
       }
     }
     // One status change per line, however much the line means.
-    const patch: Partial<SessionStatus> = {};
+    const patch: StatusPatch = {};
     if (meaning.permission) patch.needsInput = [...this.status.needsInput, meaning.permission];
     if (meaning.fault) patch.fault = meaning.fault;
     if (meaning.usage) Object.assign(patch, this.turnUsage(meaning.usage, meaning.costIsTotal === true));

@@ -1,5 +1,33 @@
+import { fileURLToPath } from "node:url";
 import { filter, firstValueFrom, timeout } from "rxjs";
-import { isAlive, type OutputLine, processStartTime, type Session, type SessionStatus } from "../src/index.js";
+import {
+  claude,
+  createSession,
+  isAlive,
+  type OutputLine,
+  processStartTime,
+  type Session,
+  type SessionOptions,
+  type SessionStatus,
+} from "../src/index.js";
+
+/** The stand-in CLI that misbehaves on demand (see its header for the modes). */
+export const misbehavingCli = fileURLToPath(new URL("./fixtures/misbehaving-cli.mjs", import.meta.url));
+
+/**
+ * A session with the claude adapter whose CLI is the misbehaving fixture (the adapter's argv is
+ * replaced by the fixture's). `mode` may be a function: it is asked on every spawn.
+ */
+export function fixtureSession(mode: string | (() => string), options: Partial<SessionOptions> = {}): Session {
+  const modeNow = typeof mode === "string" ? () => mode : mode;
+  return createSession({
+    provider: { ...claude(), args: () => [misbehavingCli, modeNow()] },
+    command: process.execPath,
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH },
+    ...options,
+  });
+}
 
 /** The first status (current or future) that satisfies `pred`; fails after `ms`. */
 export function statusWhere(

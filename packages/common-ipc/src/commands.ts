@@ -145,16 +145,6 @@ export const TearOffTab = command("tear_off_tab", { tab_id: id });
 export const TearOffBlock = command("tear_off_block", { block_id: id });
 export const PromoteBlockToTab = command("promote_block_to_tab", { block_id: id });
 
-export const SAGA_COMMANDS = ["tear_off_tab", "tear_off_block", "promote_block_to_tab"] as const;
-export const AGENT_COMMANDS = [
-  "agent_send",
-  "agent_interrupt",
-  "agent_stop",
-  "agent_respond",
-  "get_block_output",
-  "subscribe_output",
-] as const;
-
 export const Command = z.discriminatedUnion("cmd", [
   Register,
   Ping,
@@ -223,17 +213,4 @@ const LAYOUT_COMMAND_NAMES = new Set<string>(
 /** True for the layout vocabulary (`layout_*`, `set_focused_node`, `set_magnified_node`). */
 export function isLayoutCommand(cmd: Command): boolean {
   return LAYOUT_COMMAND_NAMES.has(cmd.cmd);
-}
-
-const AGENT_COMMAND_NAMES = new Set<string>(AGENT_COMMANDS);
-const SAGA_COMMAND_NAMES = new Set<string>(SAGA_COMMANDS);
-
-/** True for the saga extension commands (run by srv as multi-step sagas, not by the reducer). */
-export function isSagaCommand(cmd: Command): boolean {
-  return SAGA_COMMAND_NAMES.has(cmd.cmd);
-}
-
-/** True for the agent extension commands (served by srv's agent runtime, not the reducer). */
-export function isAgentCommand(cmd: Command): boolean {
-  return AGENT_COMMAND_NAMES.has(cmd.cmd);
 }

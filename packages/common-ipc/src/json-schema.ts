@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Command } from "./commands.js";
+import { MAX_EVENT_LIST_JSON_DEPTH, MAX_JSON_DEPTH } from "./depth.js";
 import { BusEvent, Event } from "./events.js";
 import { JsonValue, LayoutNode } from "./primitives.js";
 
@@ -24,12 +25,20 @@ function toSchema(schema: z.ZodType, title: string, description: string): JsonSc
 
 /** JSON Schema (draft 2020-12) of every command a client may send, as written on the wire. */
 export function commandJsonSchema(): JsonSchema {
-  return toSchema(Command, "agentmux Command", "One command frame sent to agentmux srv.");
+  return toSchema(
+    Command,
+    "agentmux Command",
+    `One command frame sent to agentmux srv. Objects and arrays nest at most ${MAX_JSON_DEPTH} levels deep.`,
+  );
 }
 
 /** JSON Schema (draft 2020-12) of every event srv may send. */
 export function eventJsonSchema(): JsonSchema {
-  return toSchema(Event, "agentmux Event", "One event frame sent by agentmux srv.");
+  return toSchema(
+    Event,
+    "agentmux Event",
+    `One event frame sent by agentmux srv. Objects and arrays nest at most ${MAX_JSON_DEPTH} levels deep (an event_list frame ${MAX_EVENT_LIST_JSON_DEPTH}).`,
+  );
 }
 
 /** The committed schema files, by file name, as their exact text. */

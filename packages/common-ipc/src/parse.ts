@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { Command } from "./commands.js";
+import { jsonTextDepth, jsonValueDepth, MAX_EVENT_LIST_JSON_DEPTH, MAX_JSON_DEPTH } from "./depth.js";
 import { Event, type EventOf } from "./events.js";
 import { type ErrorCode, ReqId } from "./primitives.js";
 
@@ -43,13 +44,55 @@ function reqIdOf(input: Record<string, unknown>): string | undefined {
   return r.success ? r.data : undefined;
 }
 
-function parseTagged<T>(input: unknown, tagKey: "cmd" | "event", variants: Map<string, Variant>): Parsed<T> {
+/** What differs between parsing commands and events. */
+interface Vocabulary {
+  tagKey: "cmd" | "event";
+  variants: Map<string, Variant>;
+  /** The deepest nesting a frame with this tag may have. */
+  depthLimit(tag: unknown): number;
+  /** Depth cut-off for a text scan, before the tag is known: the largest limit of any tag. */
+  maxDepthLimit: number;
+}
+
+const commands: Vocabulary = {
+  tagKey: "cmd",
+  variants: commandVariants,
+  depthLimit: () => MAX_JSON_DEPTH,
+  maxDepthLimit: MAX_JSON_DEPTH,
+};
+
+const events: Vocabulary = {
+  tagKey: "event",
+  variants: eventVariants,
+  // A catch-up page wraps each event two levels deeper; see MAX_EVENT_LIST_JSON_DEPTH.
+  depthLimit: (tag) => (tag === "event_list" ? MAX_EVENT_LIST_JSON_DEPTH : MAX_JSON_DEPTH),
+  maxDepthLimit: MAX_EVENT_LIST_JSON_DEPTH,
+};
+
+function tooDeep(limit: number): string {
+  return `parse failed: JSON nested deeper than ${limit} levels`;
+}
+
+/**
+ * Validates a decoded value. `knownDepth` is the depth a text scan already
+ * measured (the decode entry points); without it the value is walked here.
+ * Either way the depth is checked before zod runs, as its recursive schemas
+ * would overflow the stack on a value nested thousands of levels deep.
+ */
+function parseTagged<T>(input: unknown, vocabulary: Vocabulary, knownDepth?: number): Parsed<T> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return fail("parse failed: expected a JSON object");
   }
+  const { tagKey, variants } = vocabulary;
   const record = input as Record<string, unknown>;
+  // Reading the top-level req_id and tag is safe at any depth: neither recurses.
   const reqId = reqIdOf(record);
   const tag = record[tagKey];
+  const limit = vocabulary.depthLimit(tag);
+  const depth = knownDepth ?? jsonValueDepth(input, limit);
+  if (depth > limit) {
+    return fail(tooDeep(limit), reqId);
+  }
   if (typeof tag !== "string") {
     return fail(`parse failed: missing "${tagKey}" tag`, reqId);
   }
@@ -68,34 +111,55 @@ function fail<T>(message: string, reqId?: string): Parsed<T> {
   return { ok: false, error: new ProtocolError("invalid_command", message, reqId) };
 }
 
-function parseJson(text: string): Parsed<unknown> {
+/** Decodes one frame: depth scan of the text, `JSON.parse`, then validation. */
+function decodeTagged<T>(frame: string, vocabulary: Vocabulary): Parsed<T> {
+  // Scanned before parsing, so the parser never builds a value past the limit
+  // (a 1 MiB frame of "[" would otherwise become a million nested arrays).
+  const depth = jsonTextDepth(frame, vocabulary.maxDepthLimit);
+  if (depth > vocabulary.maxDepthLimit) {
+    return fail(tooDeep(vocabulary.maxDepthLimit));
+  }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(frame);
   } catch (err) {
+    // Whatever the parser throws becomes a typed error. It cannot overflow on
+    // nesting, even in an engine whose parser recurses: the scan above let no
+    // more than maxDepthLimit levels through.
     return fail(`parse failed: invalid JSON (${clip((err as Error).message)})`);
   }
+  return parseTagged<T>(value, vocabulary, depth);
 }
 
-/** Validates an already-decoded JSON value as a {@link Command}. Never throws. */
+/**
+ * Validates an already-decoded JSON value as a {@link Command}. Never throws.
+ * A value nested deeper than {@link MAX_JSON_DEPTH} is an `invalid_command` error.
+ */
 export function parseCommand(input: unknown): Parsed<Command> {
-  return parseTagged<Command>(input, "cmd", commandVariants);
+  return parseTagged<Command>(input, commands);
 }
 
-/** Validates an already-decoded JSON value as an {@link Event}. Never throws. */
+/**
+ * Validates an already-decoded JSON value as an {@link Event}. Never throws.
+ * A value nested deeper than {@link MAX_JSON_DEPTH} (`event_list`:
+ * {@link MAX_EVENT_LIST_JSON_DEPTH}) is an `invalid_command` error.
+ */
 export function parseEvent(input: unknown): Parsed<Event> {
-  return parseTagged<Event>(input, "event", eventVariants);
+  return parseTagged<Event>(input, events);
 }
 
-/** Parses one frame of text (one NDJSON line or one WebSocket text frame) into a command. */
+/**
+ * Parses one frame of text (one NDJSON line or one WebSocket text frame) into
+ * a command. Never throws; the depth limit is checked on the text, before
+ * `JSON.parse`.
+ */
 export function decodeCommand(frame: string): Parsed<Command> {
-  const json = parseJson(frame);
-  return json.ok ? parseCommand(json.value) : json;
+  return decodeTagged<Command>(frame, commands);
 }
 
-/** Parses one frame of text into an event. */
+/** Parses one frame of text into an event. Never throws; depth as {@link parseEvent}. */
 export function decodeEvent(frame: string): Parsed<Event> {
-  const json = parseJson(frame);
-  return json.ok ? parseEvent(json.value) : json;
+  return decodeTagged<Event>(frame, events);
 }
 
 /** The wire text of one command or event, without the trailing newline. */

@@ -102,11 +102,18 @@ export type AgentUsage = z.infer<typeof AgentUsage>;
 export const AgentInputRequest = z.strictObject({ request_id: z.string().min(1), tool: z.string(), input: JsonValue });
 export type AgentInputRequest = z.infer<typeof AgentInputRequest>;
 
-/** Why an agent is not making progress: `rate_limit`, `auth`, `overloaded` or `error`; `fatal` = retrying will not help. */
+/**
+ * Why an agent is not making progress: `rate_limit`, `auth`, `overloaded` or
+ * `error`; `fatal` = retrying will not help. `stderr` (agentmux extension) is
+ * the last lines the agent CLI wrote to stderr, oldest first, given when a
+ * spawn or a turn fails; absent when there were none (payloads from before
+ * the field parse unchanged, and round-trip without it).
+ */
 export const AgentFault = z.strictObject({
   kind: z.enum(["rate_limit", "auth", "overloaded", "error"]),
   fatal: z.boolean(),
   message: z.string(),
   resets_at: z.number().int().nullable().default(null),
+  stderr: z.array(z.string()).optional(),
 });
 export type AgentFault = z.infer<typeof AgentFault>;

@@ -18,6 +18,12 @@ export interface EstartInfo {
   buildtime: string;
   instance: string;
   pending_migrations: number;
+  /**
+   * agentmux extension: the Unix socket srv listens on (absent when it could not bind one),
+   * so that no other program has to work out srv's configuration to find it. Written
+   * percent-encoded (`%20` for a space), read back decoded.
+   */
+  pipe?: string;
 }
 
 export type SrvStderrLine =
@@ -44,13 +50,20 @@ function checkCount(value: number): number {
   return value;
 }
 
-/** `AGENTMUXSRV-ESTART ws:<host:port> web:<host:port> version:<v> buildtime:<t> instance:<id> pending_migrations:<n>` */
+/** `AGENTMUXSRV-ESTART ws:<host:port> web:<host:port> version:<v> buildtime:<t> instance:<id> pending_migrations:<n> [pipe:<path>]` */
 export function formatEstart(info: EstartInfo): string {
   const fields = ESTART_KEYS.map((key) => {
     const value = key === "pending_migrations" ? String(checkCount(info[key])) : checkValue(key, info[key]);
     return `${key}:${value}`;
   });
+  if (info.pipe !== undefined) fields.push(`pipe:${encodePath(info.pipe)}`);
   return `${ESTART} ${fields.join(" ")}`;
+}
+
+/** A path as one whitespace-free token: percent-encoded, with its slashes left readable. */
+function encodePath(path: string): string {
+  if (path.length === 0) throw new RangeError("pipe must be a non-empty path");
+  return encodeURIComponent(path).replaceAll("%2F", "/");
 }
 
 /** `AGENTMUXSRV-MIGRATING migrations:<n>` */
@@ -100,7 +113,7 @@ function parseEstart(line: string, rest: string): SrvStderrLine {
   const pendingText = fields.get("pending_migrations");
   const pending = pendingText === undefined ? 0 : parseCount(pendingText);
   if (pending === undefined) return { kind: "invalid", line, reason: `bad pending_migrations ${pendingText}` };
-  return {
+  const estart: SrvStderrLine = {
     kind: "estart",
     ws: fields.get("ws") as string,
     web: fields.get("web") as string,
@@ -109,6 +122,15 @@ function parseEstart(line: string, rest: string): SrvStderrLine {
     instance: fields.get("instance") as string,
     pending_migrations: pending,
   };
+  const pipe = fields.get("pipe");
+  if (pipe !== undefined) {
+    try {
+      estart.pipe = decodeURIComponent(pipe);
+    } catch {
+      return { kind: "invalid", line, reason: `bad pipe ${pipe}` };
+    }
+  }
+  return estart;
 }
 
 /**

@@ -103,6 +103,22 @@ describe("defaults and optional fields", () => {
     );
   });
 
+  it("reads an agent fault without stderr (the field is optional) and writes it back without one", () => {
+    const wire =
+      '{"event":"agent_status","block_id":"b1","status":"done","pid":null,"exit_code":1,"turn_active":false,"session_id":null,"needs_input":false,"usage":null,"requests":[],"fault":{"kind":"auth","fatal":true,"message":"not logged in","resets_at":null},"version":3}';
+    const ev = mustEvent(wire);
+    expect(ev.event === "agent_status" && ev.fault).toEqual({
+      kind: "auth",
+      fatal: true,
+      message: "not logged in",
+      resets_at: null,
+    });
+    expect(serialize(ev)).toBe(wire);
+    const withEmpty = wire.replace('"resets_at":null}', '"resets_at":null,"stderr":[]}');
+    expect(serialize(mustEvent(withEmpty))).toBe(withEmpty);
+    expect(decodeEvent(wire.replace('"resets_at":null}', '"resets_at":null,"stderr":"oops"}')).ok).toBe(false);
+  });
+
   it("keeps req_id on commands and events", () => {
     expect(mustCommand('{"cmd":"goodbye","req_id":"abc"}')).toEqual({ cmd: "goodbye", req_id: "abc" });
     expect(mustEvent('{"event":"pong","nonce":1,"version":2,"req_id":"abc"}').req_id).toBe("abc");

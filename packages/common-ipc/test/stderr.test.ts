@@ -26,6 +26,24 @@ describe("srv stderr line protocol", () => {
     expect(parseSrvStderrLine(`${line}\r`)).toEqual({ kind: "estart", ...info });
   });
 
+  it("carries srv's Unix socket path as the pipe extension, whitespace and all", () => {
+    const info = {
+      ws: "127.0.0.1:1",
+      web: "127.0.0.1:2",
+      version: "0.2.0",
+      buildtime: "t",
+      instance: "default",
+      pending_migrations: 0,
+      pipe: "/run/user/1000/my agents/100%/srv.sock",
+    };
+    const line = formatEstart(info);
+    expect(line).toContain(" pipe:/run/user/1000/my%20agents/100%25/srv.sock");
+    expect(parseSrvStderrLine(line)).toEqual({ kind: "estart", ...info });
+    expect(parseSrvStderrLine(`${line.slice(0, line.indexOf(" pipe:"))} pipe:%E0%A4%A`)).toMatchObject({
+      kind: "invalid",
+    });
+  });
+
   it("reads an ESTART from the original srv (no pending_migrations) with 0 pending", () => {
     const line = "AGENTMUXSRV-ESTART ws:127.0.0.1:1 web:127.0.0.1:2 version:0.33 buildtime:x instance:i";
     expect(parseSrvStderrLine(line)).toMatchObject({ kind: "estart", pending_migrations: 0, ws: "127.0.0.1:1" });

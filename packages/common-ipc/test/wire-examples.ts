@@ -117,7 +117,7 @@ const busEvents: Record<string, string> = {
   saga_completed: '{"event":"saga_completed","saga_id":3,"version":43}',
   saga_failed: '{"event":"saga_failed","saga_id":4,"reason":"tab not found","version":44}',
   agent_status:
-    '{"event":"agent_status","block_id":"b1","status":"running","pid":5151,"exit_code":null,"turn_active":true,"session_id":"sess-1","needs_input":false,"usage":{"input_tokens":10,"output_tokens":20,"cache_creation_input_tokens":0,"cache_read_input_tokens":5,"cost_usd":0.0012},"requests":[{"request_id":"r1","tool":"Bash","input":{"command":"ls"}}],"fault":{"kind":"rate_limit","fatal":false,"message":"API call failed (rate_limit 429), retrying","resets_at":null},"version":45}',
+    '{"event":"agent_status","block_id":"b1","status":"running","pid":5151,"exit_code":null,"turn_active":true,"session_id":"sess-1","needs_input":false,"usage":{"input_tokens":10,"output_tokens":20,"cache_creation_input_tokens":0,"cache_read_input_tokens":5,"cost_usd":0.0012},"requests":[{"request_id":"r1","tool":"Bash","input":{"command":"ls"}}],"fault":{"kind":"rate_limit","fatal":false,"message":"API call failed (rate_limit 429), retrying","resets_at":null,"stderr":["API Error: 429 rate_limit_error","retrying in 5s"]},"version":45}',
   block_output:
     '{"event":"block_output","block_id":"b1","offset":1024,"data":"{\\"type\\":\\"assistant\\"}\\n","version":0}',
 };

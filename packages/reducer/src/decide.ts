@@ -1,11 +1,4 @@
-import {
-  type BusEvent,
-  type Command,
-  type CommandOf,
-  isAgentCommand,
-  isLayoutCommand,
-  isSagaCommand,
-} from "@agentmux/common-ipc";
+import { type BusEvent, type Command, type CommandOf, isLayoutCommand, routeOf } from "@agentmux/common-ipc";
 import { Emitter } from "./emit.js";
 import { snapshot } from "./snapshot.js";
 import type { DecideContext, ReducerState } from "./state.js";
@@ -283,10 +276,18 @@ export const LAYOUT_NOT_SUPPORTED = "layout commands are not supported yet";
 /** The reason `decide` refuses a command it does not own, or undefined when it owns it. */
 export function notForReducer(cmd: Command): string | undefined {
   if (isLayoutCommand(cmd)) return LAYOUT_NOT_SUPPORTED;
-  if (cmd.cmd === "get_events") return "get_events is answered by the connection, not the reducer";
-  if (isAgentCommand(cmd)) return `${cmd.cmd} is served by the agent runtime, not the reducer`;
-  if (isSagaCommand(cmd)) return `${cmd.cmd} runs as a saga in srv, not in the reducer`;
-  return undefined;
+  switch (routeOf(cmd)) {
+    case "catch_up":
+      return `${cmd.cmd} is answered by the connection, not the reducer`;
+    case "agent":
+    case "stream":
+      return `${cmd.cmd} is served by the agent runtime, not the reducer`;
+    case "saga":
+      return `${cmd.cmd} runs as a saga in srv, not in the reducer`;
+    default:
+      // "reducer", and "session" (register and goodbye change the reducer's session state).
+      return undefined;
+  }
 }
 
 /**

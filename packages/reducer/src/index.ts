@@ -10,6 +10,7 @@ export {
   initialState,
   type ProcessRecord,
   type ReducerState,
+  startSession,
   type TabState,
   type WorkspaceState,
 } from "./state.js";

@@ -54,6 +54,18 @@ export function initialState(): ReducerState {
   };
 }
 
+/**
+ * The state a new server process starts from, given what the store holds:
+ * workspaces, tabs, blocks and windows persist, while the session facts of the
+ * previous process (its lifecycle phase and the clients registered with it)
+ * do not (srv-protocol §7.3: the first `register` of every run moves the
+ * lifecycle `starting` → `running`). Versions and client ids keep counting up,
+ * so nothing of the earlier run is ever reissued.
+ */
+export function startSession(state: ReducerState): ReducerState {
+  return { ...state, lifecycle: "starting", processes: new Map() };
+}
+
 /** What `decide` needs from the outside world, injected so that it stays pure. */
 export interface DecideContext {
   /** The caller's clock reading (RFC 3339); the reducer never reads a clock itself. */

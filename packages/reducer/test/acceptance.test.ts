@@ -1,6 +1,6 @@
 import { parseEvent } from "@agentmux/common-ipc";
 import { describe, expect, it } from "vitest";
-import { decide, EventRing, initialState, LAYOUT_NOT_SUPPORTED } from "../src/index.js";
+import { decide, EventRing, initialState, LAYOUT_NOT_SUPPORTED, startSession } from "../src/index.js";
 import { command, counterIds, Harness } from "./harness.js";
 
 const REGISTER = { cmd: "register", kind: "tool", pid: 100, version: "1.0" } as const;
@@ -34,6 +34,24 @@ describe("srv-protocol §7 acceptance checks (reducer level)", () => {
     expect(h.state.lifecycle).toBe("running");
     // A second client: no lifecycle change, next client id.
     expect(h.run({ ...REGISTER, pid: 101 }).map((e) => e.event)).toEqual(["process_spawned", "registered"]);
+    expect(h.log.at(-1)).toMatchObject({ client_id: 2 });
+  });
+
+  it("§7.3 a new server process starts its session fresh: lifecycle starting, no clients; objects and versions kept", () => {
+    const h = new Harness();
+    h.run(REGISTER);
+    const ws = h.one({ cmd: "create_workspace", name: "kept" }, "workspace_created");
+    const version = h.state.version;
+    h.state = startSession(h.state);
+    expect(h.state.lifecycle).toBe("starting");
+    expect(h.state.processes.size).toBe(0);
+    expect(h.state.workspaces.has(ws.workspace_id)).toBe(true);
+    // The same pid registers again as a first client: the lifecycle moves again, versions continue.
+    expect(h.run(REGISTER).map((e) => [e.event, e.version])).toEqual([
+      ["process_spawned", version + 1],
+      ["lifecycle_phase_changed", version + 2],
+      ["registered", version + 3],
+    ]);
     expect(h.log.at(-1)).toMatchObject({ client_id: 2 });
   });
 

@@ -19,8 +19,12 @@ export interface Store {
   readonly pendingMigrations: number;
   /** Applies pending migrations (MigrationError on failure; earlier ones stay applied). */
   migrate(): Promise<void>;
-  /** Checkpoints both files' WALs (for owners that opened with `walAutoCheckpoint: 0`). */
-  checkpoint(): Promise<void>;
+  /**
+   * Checkpoints the WAL of `objects.db`, of `filestore.db`, or of both (the
+   * default), for owners that opened with `walAutoCheckpoint: 0` and decide
+   * themselves when a checkpoint suits them.
+   */
+  checkpoint(which?: "objects" | "files" | "all"): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,9 +54,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       await objectsFile.migrate();
       await filesFile.migrate();
     },
-    async checkpoint() {
-      await objectsFile.checkpoint();
-      await filesFile.checkpoint();
+    async checkpoint(which = "all") {
+      if (which !== "files") await objectsFile.checkpoint();
+      if (which !== "objects") await filesFile.checkpoint();
     },
     async close() {
       await objectsFile.close();

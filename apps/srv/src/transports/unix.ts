@@ -1,12 +1,25 @@
+import { once } from "node:events";
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import { dirname } from "node:path";
 import { NdjsonDecoder } from "@agentmux/common-ipc";
-import { Connection, type Services } from "../connection.js";
+import { Connection } from "../connection.js";
+import { SocketInUseError, SocketUnsafeError } from "../errors.js";
+import type { Services } from "../router.js";
 
+export const UNIX_DEFAULTS = Object.freeze({
+  /** How long a client asked to close may take to read what is queued before it is dropped. */
+  endGraceMs: 2000,
+});
+
+/** A bound transport. */
 export interface Listener {
   address: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, asks every client to close, and drops those still there
+   * after `graceMs` (a peer that stops reading never lets a close finish).
+   */
+  close(graceMs: number): Promise<void>;
 }
 
 /** Resolves true if something accepts connections at `path`. */
@@ -26,13 +39,13 @@ async function prepare(path: string): Promise<void> {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
-  if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (st.isSymbolicLink() || !st.isDirectory()) throw new SocketUnsafeError(`${dir} is not a directory`);
   if (typeof process.getuid === "function" && st.uid !== process.getuid()) {
-    throw new Error(`${dir} belongs to another user`);
+    throw new SocketUnsafeError(`${dir} belongs to another user`);
   }
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
   if (existsSync(path)) {
-    if (await isLive(path)) throw new Error(`${path} is in use by a running server`);
+    if (await isLive(path)) throw new SocketInUseError(path);
     unlinkSync(path);
   }
 }
@@ -52,26 +65,28 @@ export async function listenUnix(path: string, services: Services, nextId: () =>
           if (!socket.destroyed) socket.write(`${text}\n`);
         },
         buffered: () => socket.writableLength,
+        drained: async () => {
+          if (socket.writableNeedDrain && !socket.destroyed)
+            await Promise.race([once(socket, "drain"), once(socket, "close")]);
+        },
         close: () => {
           socket.end();
           // A peer that stops reading never lets `end` finish.
-          setTimeout(() => socket.destroy(), 2000).unref();
+          setTimeout(() => socket.destroy(), UNIX_DEFAULTS.endGraceMs).unref();
         },
       },
       nextId(),
       (paused) => (paused ? socket.pause() : socket.resume()),
     );
-    socket.on("data", (chunk: Buffer) => {
-      for (const item of decoder.push(chunk)) {
+    const frames = (items: ReturnType<NdjsonDecoder["push"]>) => {
+      for (const item of items) {
         if (item.ok) conn.receive(item.frame);
         else conn.reject(item.error, true);
       }
-    });
+    };
+    socket.on("data", (chunk: Buffer) => frames(decoder.push(chunk)));
     socket.on("end", () => {
-      for (const item of decoder.end()) {
-        if (item.ok) conn.receive(item.frame);
-        else conn.reject(item.error, true);
-      }
+      frames(decoder.end());
       conn.endOfInput();
     });
     socket.on("error", () => {});
@@ -90,13 +105,13 @@ export async function listenUnix(path: string, services: Services, nextId: () =>
   chmodSync(path, 0o600);
   return {
     address: path,
-    close: () =>
+    close: (graceMs) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.end();
         setTimeout(() => {
           for (const s of sockets) s.destroy();
-        }, 500).unref();
+        }, graceMs).unref();
       }),
   };
 }

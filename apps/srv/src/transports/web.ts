@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { decodeCommand, type Event, errorEvent, FrameTooLargeError, ProtocolError } from "@agentmux/common-ipc";
+import { decodeCommand, errorEvent, FrameTooLargeError, ProtocolError, routeOf } from "@agentmux/common-ipc";
 import { WebSocket, WebSocketServer } from "ws";
-import { Connection, execute, type Services } from "../connection.js";
-import type { Listener } from "./unix.js";
+import { Connection } from "../connection.js";
+import { execute, type Services } from "../router.js";
+import { wireText } from "../wire.js";
 
 export interface WebOptions {
   webPort: number;
@@ -13,13 +15,24 @@ export interface WebOptions {
   authKey: string;
   srvVersion: string;
   startedAt: number;
-  /** Interval of WebSocket ping keepalives; a peer that misses two is dropped. */
-  keepaliveMs?: number;
 }
 
+export const WEB_DEFAULTS = Object.freeze({
+  /** Interval of WebSocket pings; a peer that misses two is dropped. */
+  keepaliveMs: 10_000,
+  /** How long a WebSocket asked to close may take to answer the close frame before it is dropped. */
+  closeGraceMs: 2000,
+});
+
+/** The two loopback listeners (both serve every route) and a way to close them with their clients. */
 export interface WebListeners {
-  web: Listener;
-  ws: Listener;
+  web: string;
+  ws: string;
+  /**
+   * Stops accepting, sends every WebSocket a close frame, and after `graceMs`
+   * terminates those that did not answer; HTTP connections are dropped then too.
+   */
+  close(graceMs: number): Promise<void>;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
@@ -74,7 +87,6 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | unde
  */
 export async function listenWeb(options: WebOptions, services: Services, nextId: () => number): Promise<WebListeners> {
   const key = digest(options.authKey);
-  const keepaliveMs = options.keepaliveMs ?? 10_000;
   // Frames a little over the cap still arrive whole, so the client gets a typed error rather than a bare close.
   const wss = new WebSocketServer({ noServer: true, maxPayload: services.maxFrameBytes * 4 });
 
@@ -93,18 +105,29 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     if (!parsed.ok)
       return json(res, 400, {
         error: "invalid_command",
-        events: [errorEvent("invalid_command", parsed.error.message, { reqId: parsed.error.reqId })],
+        events: [errorEvent(parsed.error.code, parsed.error.message, { reqId: parsed.error.reqId })],
       });
     const cmd = parsed.value;
-    if (cmd.cmd === "register" || cmd.cmd === "goodbye") {
-      const refusal = errorEvent("invalid_command", `${cmd.cmd} has no meaning over HTTP (each request stands alone)`, {
-        reqId: cmd.req_id,
-      });
+    const route = routeOf(cmd);
+    if (route === "session" || route === "stream") {
+      const why =
+        route === "session"
+          ? "has no meaning over HTTP (each request stands alone)"
+          : "needs a streaming connection (socket or WebSocket)";
+      const refusal = errorEvent("invalid_command", `${cmd.cmd} ${why}`, { reqId: cmd.req_id });
       return json(res, 400, { error: "invalid_command", events: [refusal] });
     }
-    const { caused, replies } = await execute(services, cmd, null);
-    const events: Event[] = [...replies, ...caused];
-    json(res, 200, { events });
+    const { caused, replies } = await execute(services, cmd, { registeredPid: null });
+    // Streamed: a long catch-up is written page by page, never held whole.
+    res.writeHead(200, { "content-type": "application/json" });
+    let first = true;
+    const write = async (text: string) => {
+      if (!res.write(`${first ? '{"events":[' : ","}${text}`)) await once(res, "drain");
+      first = false;
+    };
+    for await (const text of replies) await write(text);
+    for (const ev of caused) await write(wireText(ev));
+    res.end(first ? '{"events":[]}' : "]}");
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -126,7 +149,7 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
         status: "ok",
         version: options.srvVersion,
         uptime_ms: Date.now() - options.startedAt,
-        state_version: services.core.state.version,
+        state_version: services.dispatcher.version,
       });
     }
     if (!authorized(req.headers["x-authkey"] as string | undefined, key)) {
@@ -155,16 +178,20 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
   }
 
   function serve(ws: WebSocket): void {
+    /** Settles when the last frame queued so far has been written out. */
+    let lastWrite: Promise<void> = Promise.resolve();
     const conn = new Connection(
       services,
       {
         send: (text) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(text);
+          if (ws.readyState !== WebSocket.OPEN) return;
+          lastWrite = new Promise((resolve) => ws.send(text, () => resolve()));
         },
         buffered: () => ws.bufferedAmount,
+        drained: () => lastWrite,
         close: () => {
           ws.close(1000);
-          setTimeout(() => ws.terminate(), 2000).unref();
+          setTimeout(() => ws.terminate(), WEB_DEFAULTS.closeGraceMs).unref();
         },
       },
       nextId(),
@@ -177,7 +204,7 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
       }
       alive = false;
       ws.ping();
-    }, keepaliveMs);
+    }, WEB_DEFAULTS.keepaliveMs);
     keepalive.unref();
     ws.on("pong", () => {
       alive = true;
@@ -200,16 +227,15 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     });
   }
 
-  const servers: http.Server[] = [];
-  async function listen(port: number): Promise<Listener> {
+  async function listen(port: number): Promise<{ server: http.Server; address: string }> {
     const server = http.createServer((req, res) => {
       handle(req, res).catch((err: unknown) => {
         services.logger.error({ err }, "http request failed");
         if (!res.headersSent) json(res, 500, { error: "internal" });
+        else res.destroy();
       });
     });
     server.on("upgrade", upgrade);
-    servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => {
@@ -218,21 +244,23 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
       });
     });
     const { address, port: bound } = server.address() as AddressInfo;
-    return {
-      address: `${address}:${bound}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    };
+    return { server, address: `${address}:${bound}` };
   }
   const web = await listen(options.webPort);
   const ws = await listen(options.wsPort);
-  const closeWs = ws.close;
-  ws.close = async () => {
-    for (const client of wss.clients) client.close(1001);
-    await closeWs();
+  return {
+    web: web.address,
+    ws: ws.address,
+    async close(graceMs) {
+      const closed = [web, ws].map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+      for (const client of wss.clients) client.close(1001);
+      const drop = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+        for (const l of [web, ws]) l.server.closeAllConnections();
+      }, graceMs);
+      for (const l of [web, ws]) l.server.closeIdleConnections();
+      await Promise.all(closed);
+      clearTimeout(drop);
+    },
   };
-  return { web, ws };
 }

@@ -1,0 +1,350 @@
+import type { Session, SessionClaims, SessionStatus, StopDeadlines, Usage } from "@agentmux/agent-controller";
+import type { BusEvent, ErrorCode, Event, JsonValue, Meta, RoutedCommand } from "@agentmux/common-ipc";
+import { errorEvent } from "@agentmux/common-ipc";
+import type { DraftEvent } from "@agentmux/reducer";
+import type { Store } from "@agentmux/store";
+import type { Logger } from "pino";
+import { type Dispatcher, SRV_ORIGIN, type Subscription } from "../dispatcher.js";
+import { AgentMetaError, AgentNotRunningError } from "../errors.js";
+import { type LaunchContext, launchFor, parseAgentMeta } from "./launch.js";
+import type { BlockOutput, Transcripts } from "./transcript.js";
+
+export const AGENTS_DEFAULTS = Object.freeze({
+  /** Stop ladder at shutdown: quicker than an `agent_stop`, since srv has a deadline to keep. */
+  closeDeadlines: Object.freeze({ interruptMs: 300, eofMs: 500, termMs: 500 }),
+});
+
+/** The block meta srv keeps for a running agent, so that a restart can find and resume it. */
+const SESSION_META_KEYS = [
+  "session:active_pid",
+  "session:pid_start",
+  "session:id",
+  "session:usage",
+  "session:was_interrupted",
+] as const;
+
+type Controller = typeof import("@agentmux/agent-controller");
+
+export interface AgentsOptions {
+  dispatcher: Dispatcher;
+  store: Store;
+  transcripts: Transcripts;
+  logger: Logger;
+  launch: LaunchContext;
+  deadlines?: Partial<StopDeadlines>;
+}
+
+interface Running {
+  session: Session;
+  /** The last `agent_status` published (its JSON), so only changes are published. */
+  lastStatus: string;
+  /** What the block's meta says now, so only changes are written. */
+  lastMeta: Record<string, unknown>;
+}
+
+/**
+ * srv's agent runtime: one agent-controller session per agent block. What the
+ * sessions emit is persisted (transcripts through `Transcripts`; status as one
+ * dispatcher job: the block meta a restart needs, and `agent_status`).
+ */
+export class Agents {
+  readonly #sessions = new Map<string, Running>();
+  readonly #opening = new Map<string, Promise<Running>>();
+  readonly #options: AgentsOptions;
+  readonly #background = new Set<Promise<unknown>>();
+  #claims: SessionClaims | undefined;
+  /** The agent controller (with the ACP SDK and rxjs under it) loads on first use: a start with no agent does not pay for it. */
+  #controller: Promise<Controller> | undefined;
+  #closing = false;
+
+  constructor(options: AgentsOptions) {
+    this.#options = options;
+    options.dispatcher.subscribe((ev) => this.#onEvent(ev));
+  }
+
+  /** Transcript pushes of every agent. */
+  subscribeOutput(listener: (out: BlockOutput) => void): Subscription {
+    return this.#options.transcripts.subscribe(listener);
+  }
+
+  /**
+   * After a crash: agents that were running have `session:active_pid` in their meta. A survivor
+   * is stopped (only if its start time matches, so a reused pid is never hit), the pid cleared
+   * and the block flagged `session:was_interrupted`; the next send resumes the conversation.
+   * A survivor that cannot be stopped is logged and reported (`agent_status.fault`); srv serves anyway.
+   */
+  async recover(): Promise<number> {
+    const { store, dispatcher, logger } = this.#options;
+    let found = 0;
+    // Only blocks that name an active pid are read: boot time must not grow with the block count.
+    for (const block of await store.objects.withMetaKey("block", "session:active_pid")) {
+      const pid = block.meta["session:active_pid"];
+      if (block.meta.view !== "agent" || typeof pid !== "number" || pid <= 0) continue;
+      found++;
+      const startTime = block.meta["session:pid_start"];
+      try {
+        const { reapOrphan } = await this.#load();
+        const outcome = await reapOrphan({ pid, startTime: typeof startTime === "string" ? startTime : null });
+        logger.warn({ block: block.oid, pid, outcome }, "agent of the previous run found");
+      } catch (err) {
+        const message = `could not stop the agent of the previous run (pid ${pid}): ${(err as Error).message}`;
+        logger.error({ err, block: block.oid, pid }, message);
+        await dispatcher.emit([idleStatus(block.oid, message)]);
+        continue;
+      }
+      await dispatcher.submit(
+        {
+          cmd: "update_block_meta",
+          block_id: block.oid,
+          meta_patch: { "session:active_pid": null, "session:pid_start": null, "session:was_interrupted": true },
+        },
+        SRV_ORIGIN,
+      );
+    }
+    return found;
+  }
+
+  /** Runs an agent command; returns the broadcast events it caused and private replies. */
+  async execute(cmd: RoutedCommand<"agent">): Promise<{ caused: BusEvent[]; replies: Event[] }> {
+    const reqId = cmd.req_id;
+    const refuse = (code: ErrorCode, message: string) => ({
+      caused: [],
+      replies: [errorEvent(code, message, { reqId })],
+    });
+    const blockId = cmd.block_id;
+    if (!this.#options.dispatcher.state.blocks.has(blockId)) return refuse("not_found", `no block ${blockId}`);
+    try {
+      if (cmd.cmd === "get_block_output") {
+        return { caused: [], replies: [await this.#options.transcripts.read(blockId, cmd.offset, cmd.limit, reqId)] };
+      }
+      if (cmd.cmd === "agent_send") {
+        const running = await this.#open(blockId);
+        running.session.send(cmd.message);
+        return { caused: await this.#sync(blockId, running, reqId), replies: [] };
+      }
+      const running = this.#sessions.get(blockId);
+      if (!running) throw new AgentNotRunningError(blockId);
+      if (cmd.cmd === "agent_interrupt" && !running.session.interrupt())
+        return refuse("invalid_command", `agent ${blockId} has no turn to interrupt`);
+      if (cmd.cmd === "agent_stop") await running.session.stop({ force: cmd.force });
+      if (cmd.cmd === "agent_respond") {
+        const decision =
+          cmd.decision === "allow"
+            ? { behavior: "allow" as const }
+            : { behavior: "deny" as const, ...(cmd.message ? { message: cmd.message } : {}) };
+        if (!running.session.respond(cmd.request_id, decision))
+          return refuse("not_found", `agent ${blockId} is not waiting on request ${cmd.request_id}`);
+      }
+      return { caused: await this.#sync(blockId, running, reqId), replies: [] };
+    } catch (err) {
+      if (err instanceof AgentMetaError || err instanceof AgentNotRunningError)
+        return refuse("invalid_command", err.message);
+      if (err instanceof (await this.#load()).AgentError) return refuse("agent_busy", err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * SIGKILLs every running agent's process group, synchronously: the last resort when srv must
+   * exit before the stop ladder could finish (the shutdown deadline, a fatal error).
+   */
+  killAll(): number {
+    let killed = 0;
+    for (const { session } of this.#sessions.values()) {
+      const pid = session.status.pid;
+      if (pid === null) continue;
+      try {
+        process.kill(-pid, "SIGKILL");
+        killed++;
+      } catch {
+        // already gone
+      }
+    }
+    return killed;
+  }
+
+  /** Stops every agent (the stop ladder, within its deadlines) and writes what they left. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const deadlines = AGENTS_DEFAULTS.closeDeadlines;
+    await Promise.all([...this.#sessions.values()].map((r) => r.session.close({ deadlines })));
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    await this.#options.transcripts.close();
+  }
+
+  #load(): Promise<Controller> {
+    this.#controller ??= import("@agentmux/agent-controller");
+    return this.#controller;
+  }
+
+  /** The block's running agent, opened on first use (concurrent first uses share one opening). */
+  #open(blockId: string): Promise<Running> {
+    const existing = this.#sessions.get(blockId);
+    if (existing) return Promise.resolve(existing);
+    if (this.#closing) return Promise.reject(new AgentNotRunningError(blockId, "cannot start: srv is shutting down"));
+    let opening = this.#opening.get(blockId);
+    if (!opening) {
+      opening = this.#create(blockId).finally(() => this.#opening.delete(blockId));
+      this.#opening.set(blockId, opening);
+    }
+    return opening;
+  }
+
+  async #create(blockId: string): Promise<Running> {
+    const { store, logger, transcripts } = this.#options;
+    const block = await store.objects.mustGet("block", blockId);
+    const meta = parseAgentMeta(blockId, block.meta);
+    await this.#checkNameUnique(blockId, meta["agent:name"]);
+    const controller = await this.#load();
+    const launch = launchFor(controller, blockId, meta, this.#options.launch);
+    const offset = await transcripts.open(blockId);
+    this.#claims ??= new controller.ConversationClaims();
+    const session = controller.createSession({
+      provider: launch.provider,
+      cwd: launch.cwd,
+      ...(launch.command ? { command: launch.command } : {}),
+      env: launch.env,
+      sessionId: meta["session:id"] ?? null,
+      transcriptOffset: offset,
+      ...(meta["session:usage"] ? { usage: meta["session:usage"] as Usage } : {}),
+      claims: this.#claims,
+      ...(this.#options.deadlines ? { deadlines: this.#options.deadlines } : {}),
+      onWarning: (message) => logger.warn({ block: blockId }, message),
+      onStderr: (line) => logger.info({ block: blockId, stderr: line }, "agent stderr"),
+    });
+    const lastMeta = Object.fromEntries(SESSION_META_KEYS.map((k) => [k, block.meta[k] ?? null]));
+    const running: Running = { session, lastStatus: "", lastMeta };
+    this.#sessions.set(blockId, running);
+    session.output$.subscribe((line) => transcripts.append(blockId, line.data));
+    session.status$.subscribe(() => void this.#track(this.#sync(blockId, running)));
+    return running;
+  }
+
+  /** The name belongs to the agent of the workspace that was used first (has run, or runs now). */
+  async #checkNameUnique(blockId: string, name: string | undefined): Promise<void> {
+    if (name === undefined) return;
+    const { dispatcher, store } = this.#options;
+    const state = dispatcher.state;
+    const tab = state.tabs.get(state.blocks.get(blockId) ?? "");
+    const workspace = tab ? state.workspaces.get(tab.workspaceId) : undefined;
+    for (const tabId of workspace?.tabIds ?? []) {
+      for (const other of state.tabs.get(tabId)?.blockIds ?? []) {
+        if (other === blockId) continue;
+        const o = await store.objects.get("block", other);
+        const used = this.#sessions.has(other) || typeof o?.meta["session:id"] === "string";
+        if (used && o?.meta.view === "agent" && o.meta["agent:name"] === name)
+          throw new AgentMetaError(`agent name "${name}" is already used by block ${other} in this workspace`);
+      }
+    }
+  }
+
+  /**
+   * One dispatcher job for a status change: the block meta a restart needs (pid, start time,
+   * conversation, usage) when it changed, and `agent_status` when it changed (always when
+   * answering a command).
+   */
+  #sync(blockId: string, running: Running, reqId?: string): Promise<BusEvent[]> {
+    const status = running.session.status;
+    const draft = statusEvent(blockId, status);
+    const text = JSON.stringify(draft);
+    const drafts = text !== running.lastStatus || reqId !== undefined ? [draft] : [];
+    running.lastStatus = text;
+    const patch = metaPatch(running, status);
+    const live = this.#options.dispatcher.state.blocks.has(blockId);
+    if (drafts.length === 0 && (patch === undefined || !live)) return Promise.resolve([]);
+    return this.#options.dispatcher.apply({
+      ...(patch !== undefined && live
+        ? { cmd: { cmd: "update_block_meta", block_id: blockId, meta_patch: patch }, origin: SRV_ORIGIN }
+        : {}),
+      drafts,
+      reqId,
+    });
+  }
+
+  /** Whatever was deleted takes its agents and transcripts with it. */
+  #onEvent(ev: BusEvent): void {
+    let gone: string[];
+    if (ev.event === "block_deleted") gone = [ev.block_id];
+    else if (ev.event === "tab_deleted" || ev.event === "workspace_deleted") gone = ev.block_ids;
+    else return;
+    for (const blockId of gone) {
+      const running = this.#sessions.get(blockId);
+      this.#sessions.delete(blockId);
+      const stopped = running ? running.session.close() : Promise.resolve();
+      void this.#track(stopped.then(() => this.#options.transcripts.remove(blockId)));
+    }
+  }
+
+  #track<T>(p: Promise<T>): Promise<T | undefined> {
+    const tracked = p.catch((err: unknown) => {
+      if (!this.#closing) this.#options.logger.error({ err }, "agent bookkeeping failed");
+      return undefined;
+    });
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
+    return tracked;
+  }
+}
+
+/** The session meta keys whose value changed since last written (and records them as written). */
+function metaPatch(running: Running, status: SessionStatus): Meta | undefined {
+  const want: Record<string, unknown> = {
+    "session:active_pid": status.pid,
+    "session:pid_start": status.pidStartTime,
+    "session:id": status.sessionId,
+    "session:usage": status.usage,
+  };
+  if (status.pid !== null) want["session:was_interrupted"] = null;
+  const patch: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(want))
+    if (JSON.stringify(running.lastMeta[k]) !== JSON.stringify(v)) patch[k] = v;
+  if (Object.keys(patch).length === 0) return undefined;
+  Object.assign(running.lastMeta, patch);
+  return patch as Meta;
+}
+
+function statusEvent(blockId: string, s: SessionStatus): DraftEvent {
+  return {
+    event: "agent_status",
+    block_id: blockId,
+    status: s.status,
+    pid: s.pid,
+    exit_code: s.exitCode,
+    turn_active: s.turnActive,
+    session_id: s.sessionId,
+    needs_input: s.needsInput.length > 0,
+    usage: s.usage,
+    requests: s.needsInput.map((r) => ({ request_id: r.requestId, tool: r.tool, input: toJson(r.input) })),
+    fault: s.fault
+      ? {
+          kind: s.fault.kind,
+          fatal: s.fault.fatal,
+          message: s.fault.message,
+          resets_at: s.fault.resetsAt ?? null,
+          stderr: [...(s.fault.stderr ?? [])],
+        }
+      : null,
+  };
+}
+
+/** The status of an agent that is not running, with a fault to report. */
+function idleStatus(blockId: string, message: string): DraftEvent {
+  return {
+    event: "agent_status",
+    block_id: blockId,
+    status: "done",
+    pid: null,
+    exit_code: null,
+    turn_active: false,
+    session_id: null,
+    needs_input: false,
+    usage: null,
+    requests: [],
+    fault: { kind: "error", fatal: false, message, resets_at: null, stderr: [] },
+  };
+}
+
+/** A tool's input as plain JSON (it came from JSON, but the type does not say so). */
+function toJson(value: unknown): JsonValue {
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
+}

@@ -1,0 +1,146 @@
+import type { BusEvent } from "@agentmux/common-ipc";
+import type { Store } from "@agentmux/store";
+import type { Logger } from "pino";
+import { CheckpointPolicy } from "../checkpoint.js";
+import type { Subscription } from "../dispatcher.js";
+
+export const TRANSCRIPT_DEFAULTS = Object.freeze({
+  /** The transcript file of an agent block, in the block's file-store zone. */
+  file: "output",
+  /** Largest `block_output` push; longer writes go out in several. */
+  pushBytes: 256 * 1024,
+  /**
+   * Transcript bytes are no events, so the file store's WAL is checkpointed here: after this
+   * many bytes (the WAL grows by up to about three times as much, as appends rewrite the file's
+   * last part) and when output goes quiet.
+   */
+  checkpointBytes: 4 * 1024 * 1024,
+  quietCheckpointMs: 1000,
+});
+
+/** A `block_output` push (version 0: transcript bytes are not versioned events). */
+export type BlockOutput = Extract<BusEvent, { event: "block_output" }>;
+
+export function outputEvent(blockId: string, offset: number, data: string, reqId?: string): BlockOutput {
+  const ev: BlockOutput = { event: "block_output", block_id: blockId, offset, data, version: 0 };
+  if (reqId !== undefined) ev.req_id = reqId;
+  return ev;
+}
+
+/** The largest index ≤ `end` that does not split a UTF-8 sequence. */
+export function utf8Boundary(buf: Buffer, end: number): number {
+  if (end >= buf.length) return buf.length;
+  let i = end;
+  // Step back over continuation bytes (10xxxxxx) to the start of the sequence end cuts.
+  while (i > 0 && i > end - 4 && ((buf[i] as number) & 0xc0) === 0x80) i--;
+  return i > 0 ? i : end;
+}
+
+interface Writer {
+  /** Bytes waiting for the next append. */
+  pending: Buffer[];
+  /** The append in progress, if any. */
+  writing: Promise<void> | null;
+}
+
+/**
+ * Agent transcripts: the bytes an agent printed, appended to its block's file
+ * in the file store (persisted first), then pushed to subscribers as
+ * `block_output`, in slices that never split a UTF-8 sequence. Bytes that
+ * arrive while an append is in flight go into the next one together.
+ */
+export class Transcripts {
+  readonly #store: Store;
+  readonly #logger: Logger;
+  readonly #listeners = new Set<(out: BlockOutput) => void>();
+  readonly #writers = new Map<string, Writer>();
+  readonly #checkpoints: CheckpointPolicy;
+
+  constructor(store: Store, logger: Logger) {
+    this.#store = store;
+    this.#logger = logger;
+    this.#checkpoints = new CheckpointPolicy({
+      run: () => store.checkpoint("files"),
+      every: TRANSCRIPT_DEFAULTS.checkpointBytes,
+      quietMs: TRANSCRIPT_DEFAULTS.quietCheckpointMs,
+      logger,
+      what: "transcript",
+    });
+  }
+
+  /** Every transcript push from now on. */
+  subscribe(listener: (out: BlockOutput) => void): Subscription {
+    this.#listeners.add(listener);
+    return { unsubscribe: () => this.#listeners.delete(listener) };
+  }
+
+  /** The block's transcript length, creating the file when it has none. */
+  async open(blockId: string): Promise<number> {
+    const files = this.#store.files;
+    const info =
+      (await files.stat(blockId, TRANSCRIPT_DEFAULTS.file)) ??
+      (await files.makeFile(blockId, TRANSCRIPT_DEFAULTS.file, {}, {}));
+    return info.size;
+  }
+
+  /** Queues bytes for the block's transcript. */
+  append(blockId: string, data: Buffer): void {
+    let writer = this.#writers.get(blockId);
+    if (writer === undefined) {
+      writer = { pending: [], writing: null };
+      this.#writers.set(blockId, writer);
+    }
+    writer.pending.push(data);
+    writer.writing ??= this.#write(blockId, writer);
+  }
+
+  /** Resolves when what was queued for the block so far is written. */
+  async flushed(blockId: string): Promise<void> {
+    await this.#writers.get(blockId)?.writing;
+  }
+
+  /** Reads up to `limit` bytes from `offset`, never ending inside a UTF-8 sequence. */
+  async read(blockId: string, offset: number, limit: number, reqId?: string): Promise<BlockOutput> {
+    const files = this.#store.files;
+    const info = await files.stat(blockId, TRANSCRIPT_DEFAULTS.file);
+    if (info === undefined || offset >= info.size) return outputEvent(blockId, offset, "", reqId);
+    const r = await files.read(blockId, TRANSCRIPT_DEFAULTS.file, offset, limit);
+    // The rest of a cut sequence comes with the next read.
+    const end = r.offset + r.data.length < r.size ? utf8Boundary(r.data, r.data.length) : r.data.length;
+    return outputEvent(blockId, r.offset, r.data.toString("utf8", 0, end), reqId);
+  }
+
+  /** Drops the block's transcript (its block is gone), after any append in flight. */
+  async remove(blockId: string): Promise<void> {
+    await this.flushed(blockId);
+    this.#writers.delete(blockId);
+    await this.#store.files.deleteZone(blockId);
+  }
+
+  /** Waits for every append in flight; no quiet checkpoint runs after. */
+  async close(): Promise<void> {
+    this.#checkpoints.close();
+    await Promise.all([...this.#writers.values()].map((w) => w.writing));
+  }
+
+  async #write(blockId: string, writer: Writer): Promise<void> {
+    try {
+      while (writer.pending.length > 0) {
+        const batch = writer.pending.length === 1 ? (writer.pending[0] as Buffer) : Buffer.concat(writer.pending);
+        writer.pending = [];
+        const { offset } = await this.#store.files.append(blockId, TRANSCRIPT_DEFAULTS.file, batch);
+        for (let at = 0; at < batch.length; ) {
+          const end = utf8Boundary(batch, Math.min(batch.length, at + TRANSCRIPT_DEFAULTS.pushBytes));
+          const out = outputEvent(blockId, offset + at, batch.toString("utf8", at, end));
+          for (const listener of this.#listeners) listener(out);
+          at = end;
+        }
+        await this.#checkpoints.note(batch.length);
+      }
+    } catch (err) {
+      this.#logger.error({ err, block: blockId }, "could not write the agent transcript");
+    } finally {
+      writer.writing = null;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { type BusEvent, type Command, errorEvent, routeCommand } from "@agentmux/common-ipc";
+import type { Logger } from "pino";
+import type { Agents } from "./agents/agents.js";
+import { eventListFrames } from "./catch-up.js";
+import type { Dispatcher, Origin } from "./dispatcher.js";
+import type { Sagas } from "./sagas.js";
+import { replyText } from "./wire.js";
+
+/** What every transport is served with. */
+export interface Services {
+  dispatcher: Dispatcher;
+  sagas: Sagas;
+  agents: Agents;
+  logger: Logger;
+  /** Queued outgoing bytes beyond which a client is told `lagged` and closed. */
+  maxBufferedBytes: number;
+  /** Largest incoming frame (bytes); larger ones get `frame_too_large` and a close. */
+  maxFrameBytes: number;
+}
+
+export interface Outcome {
+  /** Broadcast events the command caused (already published to every subscriber). */
+  caused: BusEvent[];
+  /** Private replies for the requester only (event lists, refusals), as wire text. */
+  replies: AsyncIterable<string> | Iterable<string>;
+}
+
+function refusal(cmd: Command, message: string): Outcome {
+  return { caused: [], replies: [replyText(errorEvent("invalid_command", message, { reqId: cmd.req_id }))] };
+}
+
+/**
+ * Serves one command by its route in common-ipc's route table, the one place
+ * that says who handles what. Connections handle the `session` and `stream`
+ * routes themselves (they are about the connection); anywhere else (HTTP)
+ * they are refused here.
+ */
+export async function execute(services: Services, command: Command, origin: Origin): Promise<Outcome> {
+  const { route, cmd } = routeCommand(command);
+  switch (route) {
+    case "reducer":
+      return { caused: await services.dispatcher.submit(cmd, origin), replies: [] };
+    case "catch_up":
+      return { caused: [], replies: eventListFrames(services.dispatcher, cmd.since, cmd.req_id) };
+    case "agent": {
+      const { caused, replies } = await services.agents.execute(cmd);
+      return { caused, replies: replies.map(replyText) };
+    }
+    case "saga": {
+      const run = await services.sagas.run(cmd);
+      return { caused: run.events, replies: run.refusal ? [replyText(run.refusal)] : [] };
+    }
+    case "session":
+      return refusal(cmd, `${cmd.cmd} has no meaning here (each request stands alone)`);
+    case "stream":
+      return refusal(cmd, `${cmd.cmd} needs a streaming connection (socket or WebSocket)`);
+  }
+}
