@@ -1,6 +1,7 @@
-// Packages a stranger can install. Every publishable workspace package (packages/*, apps/*) is
-// packed with `pnpm pack` (which turns `workspace:` ranges into versions), and all the tarballs
-// are installed with one `npm install` into a scratch project outside the repository: third-party
+// Packages a stranger can install. Every publishable workspace package (packages/*, apps/*; a
+// `"private": true` one, such as packages/testkit, is never published and is left out) is packed
+// with `pnpm pack` (which turns `workspace:` ranges into versions), and all the tarballs are
+// installed with one `npm install` into a scratch project outside the repository: third-party
 // dependencies come from the npm registry, ours from the tarballs (overrides point every
 // @agentmux dependency at its tarball, since they are not published). The install is "shallow":
 // only the tarballs sit at the project's top level and each package's own dependencies live
@@ -49,7 +50,7 @@ const EXPECTED_OUTPUT = {
   "@agentmux/agent-controller": { "examples/session.mjs": "stopped: exited, status done, exit code 0" },
 };
 
-/** The workspace packages that would be published: `{ dir, manifest }`. */
+/** The workspace packages that would be published (all but the private ones): `{ dir, manifest }`. */
 function workspacePackages() {
   return ["packages", "apps"].flatMap((group) => {
     const base = join(root, group);

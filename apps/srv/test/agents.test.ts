@@ -1,20 +1,22 @@
 // Agents in srv, end to end: the real srv binary runs the real Claude Code CLI against a fake
 // Messages API (the only fake: the model server).
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Event } from "@agentmux/common-ipc";
+import {
+  AUTH_KEY,
+  claudeBinary,
+  claudeEnv,
+  type EventOf,
+  type FakeAnthropic,
+  is,
+  isRunning,
+  PipeClient,
+  Srv,
+  startFakeAnthropic,
+  tempDir,
+  until,
+} from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claudeBinary, claudeEnv } from "../../../packages/agent-controller/test/claude-cli.js";
-import { type FakeAnthropic, startFakeAnthropic } from "../../../packages/agent-controller/test/fake-anthropic.js";
-import { isRunning } from "../../../packages/agent-controller/test/helpers.js";
-import { AUTH_KEY, PipeClient, Srv, until } from "./harness.js";
-
-type Of<K extends Event["event"]> = Extract<Event, { event: K }>;
-const is =
-  <K extends Event["event"]>(kind: K, pred: (e: Of<K>) => boolean = () => true) =>
-  (e: Event) =>
-    e.event === kind && pred(e as Of<K>);
 
 let fake: FakeAnthropic;
 beforeAll(async () => {
@@ -37,20 +39,15 @@ async function workspace(client: PipeClient) {
   const ws = (await client.call(
     { cmd: "create_workspace", name: "agents" },
     is("workspace_created"),
-  )) as Of<"workspace_created">;
+  )) as EventOf<"workspace_created">;
   const tab = (await client.call(
     { cmd: "create_tab", workspace_id: ws.workspace_id, name: "t" },
     is("tab_created"),
-  )) as Of<"tab_created">;
+  )) as EventOf<"tab_created">;
   return { workspaceId: ws.workspace_id, tabId: tab.tab_id };
 }
 
-async function agentBlock(
-  client: PipeClient,
-  tabId: string,
-  name: string,
-  cwd = mkdtempSync(join(tmpdir(), "agent-cwd-")),
-) {
+async function agentBlock(client: PipeClient, tabId: string, name: string, cwd = tempDir("agent-cwd-")) {
   const meta = {
     view: "agent",
     "agent:provider": "claude",
@@ -61,7 +58,7 @@ async function agentBlock(
   const b = (await client.call(
     { cmd: "create_block", tab_id: tabId, meta },
     is("block_created"),
-  )) as Of<"block_created">;
+  )) as EventOf<"block_created">;
   return b.block_id;
 }
 
@@ -78,8 +75,16 @@ describe("agents in srv", () => {
     client.send({ cmd: "agent_send", block_id: a, message: "reply alpha-1" });
     client.send({ cmd: "agent_send", block_id: b, message: "reply beta-1" });
     // The two agents finish in either order: look through everything received, not after a cursor.
-    const doneA = (await until("alpha's turn", () => client.events.find(turnDone(a)), 30_000)) as Of<"agent_status">;
-    const doneB = (await until("beta's turn", () => client.events.find(turnDone(b)), 30_000)) as Of<"agent_status">;
+    const doneA = (await until(
+      "alpha's turn",
+      () => client.events.find(turnDone(a)),
+      30_000,
+    )) as EventOf<"agent_status">;
+    const doneB = (await until(
+      "beta's turn",
+      () => client.events.find(turnDone(b)),
+      30_000,
+    )) as EventOf<"agent_status">;
     expect(doneA.session_id).not.toBe(doneB.session_id);
 
     const asked = fake.requests.length;
@@ -87,14 +92,14 @@ describe("agents in srv", () => {
     client.send({ cmd: "agent_send", block_id: b, message: "slow 200" });
     await until("both agents mid-turn", () => fake.requests.length >= asked + 2, 30_000);
     const pids = [...client.events]
-      .filter((e): e is Of<"agent_status"> => e.event === "agent_status" && e.pid !== null)
+      .filter((e): e is EventOf<"agent_status"> => e.event === "agent_status" && e.pid !== null)
       .map((e) => e.pid as number);
     const before = new Set(pids);
     expect(before.size).toBe(2);
     // What subscribers saw before the crash, per block, in offset order.
     const seen = (id: string) =>
       client.events
-        .filter((e): e is Of<"block_output"> => e.event === "block_output" && e.block_id === id)
+        .filter((e): e is EventOf<"block_output"> => e.event === "block_output" && e.block_id === id)
         .map((e) => e.data)
         .join("");
     const seenA = seen(a);
@@ -108,11 +113,11 @@ describe("agents in srv", () => {
 
     // The blocks say they were interrupted (in the durable log, after the restart).
     again.client.send({ cmd: "get_events", since: 0 });
-    const list = (await again.client.next(is("event_list"))) as Of<"event_list">;
+    const list = (await again.client.next(is("event_list"))) as EventOf<"event_list">;
     const flagged = list.events.filter(
       (e) => e.event === "block_meta_updated" && e.meta_patch["session:was_interrupted"] === true,
     );
-    expect(new Set(flagged.map((e) => (e as Of<"block_meta_updated">).block_id))).toEqual(new Set([a, b]));
+    expect(new Set(flagged.map((e) => (e as EventOf<"block_meta_updated">).block_id))).toEqual(new Set([a, b]));
 
     // Every byte pushed before the crash is in the transcript.
     for (const [id, pushed] of [
@@ -122,7 +127,7 @@ describe("agents in srv", () => {
       const out = (await again.client.call(
         { cmd: "get_block_output", block_id: id, offset: 0, limit: 16 * 1024 * 1024 },
         is("block_output"),
-      )) as Of<"block_output">;
+      )) as EventOf<"block_output">;
       expect(out.data.startsWith(pushed)).toBe(true);
     }
 
@@ -139,10 +144,10 @@ describe("agents in srv", () => {
           (e.usage?.output_tokens ?? 0) > (doneA.usage?.output_tokens ?? 0),
       ),
       30_000,
-    )) as Of<"agent_status">;
+    )) as EventOf<"agent_status">;
     expect(resumed.session_id).toBe(doneA.session_id);
     expect(before.has(resumed.pid as number)).toBe(false);
-    const pushed = again.client.events.filter((e): e is Of<"block_output"> => e.event === "block_output");
+    const pushed = again.client.events.filter((e): e is EventOf<"block_output"> => e.event === "block_output");
     expect(pushed.map((e) => e.data).join("")).toContain('"outcome":"resumed"');
     expect(JSON.stringify(fake.requests.at(-1)?.messages)).toContain("alpha-1");
   }, 120_000);
@@ -150,13 +155,13 @@ describe("agents in srv", () => {
   it("answers permission requests over the wire; deleting the block stops its agent; the key stays out of its env", async () => {
     const { client } = await start();
     const { tabId } = await workspace(client);
-    const cwd = mkdtempSync(join(tmpdir(), "agent-cwd-"));
+    const cwd = tempDir("agent-cwd-");
     const id = await agentBlock(client, tabId, "gamma", cwd);
     client.send({ cmd: "agent_send", block_id: id, message: "tool touch made.txt" });
     const asking = (await client.next(
       is("agent_status", (e) => e.block_id === id && e.needs_input),
       30_000,
-    )) as Of<"agent_status">;
+    )) as EventOf<"agent_status">;
     expect(asking.requests[0]).toMatchObject({ tool: "Bash", input: { command: "touch made.txt" } });
     const pid = asking.pid as number;
     expect(readFileSync(`/proc/${pid}/environ`, "latin1")).not.toContain(AUTH_KEY);
@@ -186,7 +191,7 @@ describe("agents in srv", () => {
     const plain = (await client.call(
       { cmd: "create_block", tab_id: tabId, meta: { view: "term" } },
       is("block_created"),
-    )) as Of<"block_created">;
+    )) as EventOf<"block_created">;
     client.send({ cmd: "agent_send", block_id: plain.block_id, message: "hi", req_id: "r1" });
     expect(await client.next(is("error", (e) => e.req_id === "r1"))).toMatchObject({ code: "invalid_command" });
     client.send({ cmd: "agent_send", block_id: "no-such-block", message: "hi", req_id: "r2" });
@@ -198,7 +203,7 @@ describe("agents in srv", () => {
     client.send({ cmd: "agent_send", block_id: dup2, message: "reply y", req_id: "r3" });
     const err = await client.next(is("error", (e) => e.req_id === "r3"));
     expect(err).toMatchObject({ code: "invalid_command" });
-    expect((err as Of<"error">).message).toMatch(/already used/);
+    expect((err as EventOf<"error">).message).toMatch(/already used/);
     // Over HTTP: reading a transcript works, subscribing needs a stream.
     const output = async (offset: number, limit?: number) => {
       const res = await srv.http({ cmd: "get_block_output", block_id: dup, offset, ...(limit ? { limit } : {}) });
@@ -225,7 +230,7 @@ describe("agents in srv", () => {
     const running = (await client.next(
       is("agent_status", (e) => e.block_id === id && e.pid !== null),
       30_000,
-    )) as Of<"agent_status">;
+    )) as EventOf<"agent_status">;
     await srv.kill("SIGTERM");
     expect(srv.exitCode).toBe(0);
     expect(isRunning(running.pid as number)).toBe(false);
@@ -234,7 +239,7 @@ describe("agents in srv", () => {
   it("keeps the transcript store's WAL bounded while an agent prints 64 MiB", async () => {
     // A chatty stand-in CLI (no model needed to print a lot): per turn, the asked-for MiB of
     // stream lines, written as a CLI does (waiting for the pipe to drain), then a result.
-    const dir = mkdtempSync(join(tmpdir(), "chatty-"));
+    const dir = tempDir("chatty-");
     const cli = join(dir, "chatty");
     writeFileSync(
       cli,
@@ -260,7 +265,7 @@ require("node:readline").createInterface({ input: process.stdin }).on("line", as
     const { block_id: id } = (await client.call(
       { cmd: "create_block", tab_id: tabId, meta },
       is("block_created"),
-    )) as Of<"block_created">;
+    )) as EventOf<"block_created">;
     client.send({ cmd: "agent_send", block_id: id, message: "64" });
     await client.next(turnDone(id), 60_000);
     const wal = statSync(join(srv.dataDir, "db", "filestore.db-wal")).size;
@@ -268,7 +273,7 @@ require("node:readline").createInterface({ input: process.stdin }).on("line", as
     const tail = (await client.call(
       { cmd: "get_block_output", block_id: id, offset: 64 * 1024 * 1024, limit: 1024 * 1024 },
       is("block_output", (e) => e.block_id === id),
-    )) as Of<"block_output">;
+    )) as EventOf<"block_output">;
     expect(tail.offset).toBe(64 * 1024 * 1024);
     expect(tail.data).toMatch(/"type":"result".*\n$/);
     // ... yet the WAL holds about one checkpoint interval (4 MiB of output), not all 64 MiB.

@@ -1,13 +1,9 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Event } from "@agentmux/common-ipc";
+import { AUTH_KEY, is, isRunning, PipeClient, SRV_BIN, Srv, tempDir, until } from "@agentmux/testkit";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { isRunning } from "../../../packages/agent-controller/test/helpers.js";
-import { AUTH_KEY, MAIN, PipeClient, Srv, tempDir, until } from "./harness.js";
-
-const is = (kind: string) => (e: Event) => e.event === kind;
 
 async function snapshotOf(srv: Srv, pid: number) {
   const c = await PipeClient.connect(srv.pipe);
@@ -124,7 +120,7 @@ describe("process lifecycle", () => {
       process.execPath,
       [
         "-e",
-        `const c = require("node:child_process").spawn(process.execPath, ${JSON.stringify([MAIN, "--data-dir", join(dir, "data")])}, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, AGENTMUX_AUTH_KEY: ${JSON.stringify(AUTH_KEY)}, AGENTMUX_SRV_PIPE_PATH: ${JSON.stringify(join(dir, "s.sock"))} } });
+        `const c = require("node:child_process").spawn(process.execPath, ${JSON.stringify([SRV_BIN, "--data-dir", join(dir, "data")])}, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, AGENTMUX_AUTH_KEY: ${JSON.stringify(AUTH_KEY)}, AGENTMUX_SRV_PIPE_PATH: ${JSON.stringify(join(dir, "s.sock"))} } });
          c.stderr.on("data", (d) => { if (String(d).includes("AGENTMUXSRV-ESTART")) console.log(c.pid); });
          setInterval(() => {}, 1000);`,
       ],

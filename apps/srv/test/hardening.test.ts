@@ -4,40 +4,30 @@
 // stops, recovery errors, version drift and session state after a restart.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import type { Event } from "@agentmux/common-ipc";
+import {
+  AUTH_KEY,
+  agentBlock,
+  type EventOf,
+  groupMembers,
+  is,
+  isRunning,
+  newTab,
+  PipeClient,
+  SRV_BIN,
+  Srv,
+  standIn,
+  stubbornAgent,
+  tempDir,
+  until,
+  WsClient,
+} from "@agentmux/testkit";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { isRunning } from "../../../packages/agent-controller/test/helpers.js";
-import { AUTH_KEY, MAIN, PipeClient, Srv, tempDir, until, WsClient } from "./harness.js";
 
-type Of<K extends Event["event"]> = Extract<Event, { event: K }>;
-const is =
-  <K extends Event["event"]>(kind: K, pred: (e: Of<K>) => boolean = () => true) =>
-  (e: Event) =>
-    e.event === kind && pred(e as Of<K>);
-
-const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string };
-
-/** Live (non-zombie) processes whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command name (which may hold spaces): state is 3rd, pgrp 5th.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(rest[2]) === pgid && rest[0] !== "Z") members.push(Number(entry));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return members;
-}
 
 /** A WebSocket client that completes the handshake and then never answers anything (not even a close). */
 async function silentWebSocket(address: string): Promise<net.Socket> {
@@ -60,50 +50,6 @@ async function silentWebSocket(address: string): Promise<net.Socket> {
   return socket;
 }
 
-/** A new tab in the starter workspace. */
-async function newTab(client: PipeClient): Promise<string> {
-  const ws = (await client.call(
-    { cmd: "create_workspace", name: "w" },
-    is("workspace_created"),
-  )) as Of<"workspace_created">;
-  const tab = (await client.call(
-    { cmd: "create_tab", workspace_id: ws.workspace_id, name: "t" },
-    is("tab_created"),
-  )) as Of<"tab_created">;
-  return tab.tab_id;
-}
-
-async function agentBlock(client: PipeClient, tabId: string, meta: Record<string, unknown>): Promise<string> {
-  const created = (await client.call(
-    { cmd: "create_block", tab_id: tabId, meta: { view: "agent", "agent:provider": "claude", ...meta } },
-    is("block_created"),
-  )) as Of<"block_created">;
-  return created.block_id;
-}
-
-/** Starts the stubborn stand-in CLI mid-turn in srv; returns its process group and its own child. */
-async function stubbornAgent(pipe: string): Promise<{ pgid: number; grandchild: number }> {
-  const client = await PipeClient.connect(pipe);
-  await client.register(process.pid);
-  const cwd = tempDir();
-  const id = await agentBlock(client, await newTab(client), {
-    "agent:cwd": cwd,
-    "agent:command": fixture("stubborn-cli.mjs"),
-  });
-  client.send({ cmd: "agent_send", block_id: id, message: "go" });
-  const running = (await client.next(
-    is("agent_status", (e) => e.block_id === id && e.pid !== null && e.turn_active),
-    20_000,
-  )) as Of<"agent_status">;
-  const grandchild = await until("the agent's own child", () => {
-    const file = join(cwd, "grandchild.pid");
-    return existsSync(file) && Number(readFileSync(file, "utf8")) > 0 && Number(readFileSync(file, "utf8"));
-  });
-  const pgid = running.pid as number;
-  expect(groupMembers(pgid)).toEqual(expect.arrayContaining([pgid, grandchild]));
-  return { pgid, grandchild };
-}
-
 /** srv started by a parent process that can be SIGKILLed; srv's stdin is not a pipe, so only the parent watch sees it. */
 async function srvUnderParent(extraEnv: Record<string, string> = {}, dataDir = join(tempDir(), "data")) {
   const pipe = join(tempDir(), "s.sock");
@@ -112,7 +58,7 @@ async function srvUnderParent(extraEnv: Record<string, string> = {}, dataDir = j
     process.execPath,
     [
       "-e",
-      `const c = require("node:child_process").spawn(process.execPath, ${JSON.stringify([MAIN, "--data-dir", dataDir])}, { stdio: ["ignore", "ignore", "inherit"], env: ${JSON.stringify(env)} });
+      `const c = require("node:child_process").spawn(process.execPath, ${JSON.stringify([SRV_BIN, "--data-dir", dataDir])}, { stdio: ["ignore", "ignore", "inherit"], env: ${JSON.stringify(env)} });
        console.log(c.pid); setInterval(() => {}, 1000);`,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -170,10 +116,12 @@ describe("startup", () => {
   }, 60_000);
 
   it("the parent dying during startup stops srv before it serves (no ESTART)", async () => {
-    // A survivor of a crashed run that ignores SIGTERM keeps srv's startup busy reaping it for ~2 s.
+    // A survivor of a crashed run (its guardian gone too) that ignores SIGTERM keeps the next
+    // start busy reaping it for ~2 s.
     const first = await Srv.start();
     const { pgid } = await stubbornAgent(first.pipe);
-    await first.kill("SIGKILL");
+    await first.crashLeavingAgents();
+    expect(groupMembers(pgid)).not.toHaveLength(0);
     const { parent, srvPid, dataDir, stderr } = await srvUnderParent({}, first.dataDir);
     // Once srv runs (it watches its parent from its first line), and before it serves, the parent dies.
     const logFile = join(dataDir, "logs", "srv.log");
@@ -183,10 +131,10 @@ describe("startup", () => {
     await until("srv to exit", () => !isRunning(srvPid), 10_000);
     expect(stderr()).not.toContain("AGENTMUXSRV-ESTART");
     await until("the log line", () => readFileSync(logFile, "utf8").includes("stopped during startup"));
-    // The next start still finds the survivor (or its end) and serves.
+    // It had the survivor guarded while reaping it: gone, though srv stopped early.
+    await until("the survivor to be gone", () => groupMembers(pgid).length === 0, 5000);
     const third = await Srv.start({ dataDir });
     expect(third.estart).toBeDefined();
-    await until("the survivor to be gone", () => groupMembers(pgid).length === 0, 10_000);
   }, 60_000);
 
   it("an error while recovering sagas is logged and srv serves anyway", async () => {
@@ -197,7 +145,7 @@ describe("startup", () => {
     const block = (await client.call(
       { cmd: "create_block", tab_id: tabId, meta: {} },
       is("block_created"),
-    )) as Of<"block_created">;
+    )) as EventOf<"block_created">;
     client.send({ cmd: "tear_off_block", block_id: block.block_id });
     await until("srv to park", () => first.stderr.some((l) => l.includes("paused before move_block")));
     await first.kill("SIGKILL");
@@ -234,7 +182,7 @@ describe("startup", () => {
     b.send({ cmd: "register", kind: "tool", pid: 7020, version: "t" });
     await b.next(is("registered"));
     expect(b.events.map((e) => e.event)).toEqual(["process_spawned", "lifecycle_phase_changed", "registered"]);
-    const snap = (await b.call({ cmd: "get_srv_snapshot" }, is("srv_snapshot"))) as Of<"srv_snapshot">;
+    const snap = (await b.call({ cmd: "get_srv_snapshot" }, is("srv_snapshot"))) as EventOf<"srv_snapshot">;
     expect(snap.lifecycle).toBe("running");
   }, 60_000);
 });
@@ -286,13 +234,13 @@ describe("agents: stderr, working directory, environment", () => {
     await client.register(7050);
     const id = await agentBlock(client, await newTab(client), {
       "agent:cwd": tempDir(),
-      "agent:command": fixture("failing-cli.mjs"),
+      "agent:command": standIn("failing-cli"),
     });
     client.send({ cmd: "agent_send", block_id: id, message: "hi" });
     const failed = (await client.next(
       is("agent_status", (e) => e.block_id === id && (e.fault?.stderr ?? []).length > 0),
       20_000,
-    )) as Of<"agent_status">;
+    )) as EventOf<"agent_status">;
     expect(failed.fault?.stderr).toContain("error: invalid api key (check ANTHROPIC_API_KEY)");
     await until("stderr in the log", () =>
       readFileSync(join(srv.dataDir, "logs", "srv.log"), "utf8").includes("invalid api key"),
@@ -305,7 +253,7 @@ describe("agents: stderr, working directory, environment", () => {
     await client.register(7053);
     const id = await agentBlock(client, await newTab(client), {
       "agent:cwd": tempDir(),
-      "agent:command": fixture("deaf-cli.mjs"),
+      "agent:command": standIn("deaf-cli"),
     });
     // 256 KiB each: the first few fill the pipe, the rest must wait in the queue.
     const big = "x".repeat(256 * 1024);
@@ -313,7 +261,7 @@ describe("agents: stderr, working directory, environment", () => {
     const busy = (await client.next(
       is("error", (e) => e.code === "agent_busy"),
       30_000,
-    )) as Of<"error">;
+    )) as EventOf<"error">;
     expect(busy.message).toMatch(/queue|full|64/i);
     const accepted = await until("every send answered", () => {
       const answered = client.events.filter((e) => e.req_id?.startsWith("m"));
@@ -337,7 +285,7 @@ describe("agents: stderr, working directory, environment", () => {
     const failed = (await client.next(
       is("agent_status", (e) => e.block_id === id && e.fault !== null),
       20_000,
-    )) as Of<"agent_status">;
+    )) as EventOf<"agent_status">;
     expect(failed.fault?.message).toMatch(/no-such-agent-cli/);
     expect(failed.fault?.message).toMatch(/PATH/);
     expect(failed.fault?.message).not.toMatch(/^spawn ENOENT$/);
@@ -351,7 +299,7 @@ describe("agents: stderr, working directory, environment", () => {
     const tabId = await newTab(client);
     const id = await agentBlock(client, tabId, {
       "agent:cwd": "~/projects/new-one",
-      "agent:command": fixture("echo-cli.mjs"),
+      "agent:command": standIn("echo-cli"),
       "agent:env": { AGENT_FOO: "bar" },
     });
     client.send({ cmd: "agent_send", block_id: id, message: "where are you?" });
@@ -365,7 +313,7 @@ describe("agents: stderr, working directory, environment", () => {
     const out = (await client.call(
       { cmd: "get_block_output", block_id: id, offset: 0 },
       is("block_output", (e) => e.block_id === id),
-    )) as Of<"block_output">;
+    )) as EventOf<"block_output">;
     const text = out.data.split("\n").flatMap((l) => {
       const m = /"text":"(\{.*?\})"/.exec(l);
       return m ? [JSON.parse(JSON.parse(`"${m[1]}"`))] : [];
@@ -377,11 +325,11 @@ describe("agents: stderr, working directory, environment", () => {
     );
     const bad = await agentBlock(client, tabId, {
       "agent:cwd": "/tmp",
-      "agent:command": fixture("echo-cli.mjs"),
+      "agent:command": standIn("echo-cli"),
       "agent:env": { AGENTMUX_AUTH_KEY: "steal" },
     });
     client.send({ cmd: "agent_send", block_id: bad, message: "hi", req_id: "bad-env" });
-    const refused = (await client.next(is("error", (e) => e.req_id === "bad-env"))) as Of<"error">;
+    const refused = (await client.next(is("error", (e) => e.req_id === "bad-env"))) as EventOf<"error">;
     expect(refused.code).toBe("invalid_command");
     expect(refused.message).toMatch(/AGENTMUX_AUTH_KEY/);
   }, 30_000);

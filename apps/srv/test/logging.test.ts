@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir, until } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
 import { createLogger, LOG_FILE } from "../src/logging.js";
-import { tempDir, until } from "./harness.js";
 
 describe("srv logging", () => {
   it("rotates a log over 8 MiB at start (srv.log → srv.log.1 → …) and redacts the auth key", async () => {

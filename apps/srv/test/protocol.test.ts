@@ -1,8 +1,6 @@
 import type { BusEvent, Event } from "@agentmux/common-ipc";
+import { is, PipeClient, Srv } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
-import { PipeClient, Srv } from "./harness.js";
-
-const is = (kind: string) => (e: Event) => e.event === kind;
 
 async function connect() {
   const srv = await Srv.start();

@@ -1,10 +1,7 @@
 import { lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Event } from "@agentmux/common-ipc";
+import { is, PipeClient, Srv, tempDir } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
-import { PipeClient, Srv, tempDir } from "./harness.js";
-
-const is = (kind: string) => (e: Event) => e.event === kind;
 
 async function world() {
   const srv = await Srv.start();

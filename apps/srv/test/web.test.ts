@@ -1,10 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Event } from "@agentmux/common-ipc";
+import { AUTH_KEY, is, PipeClient, Srv, WsClient } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
-import { AUTH_KEY, PipeClient, Srv, WsClient } from "./harness.js";
-
-const is = (kind: string) => (e: Event) => e.event === kind;
 
 describe("WebSocket /ws", () => {
   it("serves the same protocol: register, ping, events, get_events", async () => {

@@ -10,6 +10,7 @@ export {
   type SpawnErrorCode,
 } from "./errors.js";
 export type { SessionFault } from "./faults.js";
+export { GUARDIAN_SCRIPT, Guardian, type GuardianOptions, type GuardianReplaced } from "./guardian.js";
 export { NdjsonSession } from "./ndjson-session.js";
 export {
   isAlive,

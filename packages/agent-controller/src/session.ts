@@ -3,6 +3,7 @@ import { constants } from "node:os";
 import { BehaviorSubject, type Observable, Subject } from "rxjs";
 import { AgentError, type AgentSpawnError, QueueFullError, SessionClosedError, SessionHeldError } from "./errors.js";
 import { exitFault, type SessionFault } from "./faults.js";
+import type { Guardian } from "./guardian.js";
 import { LineSplitter } from "./lines.js";
 import { processStartTime, signalGroup } from "./process.js";
 import {
@@ -114,6 +115,11 @@ export interface SessionOptions {
   onStderr?: (line: string) => void;
   /** How much stderr is kept (`stderrTail`, `fault.stderr`) and passed to `onStderr`. */
   stderrLimits?: Partial<StderrLimits>;
+  /**
+   * Registers each process group this session starts, from its spawn until its leader exits,
+   * so that it dies with the owner process however the owner dies (see `Guardian`).
+   */
+  guardian?: Guardian;
 }
 
 const DEFAULT_DEADLINES: Readonly<StopDeadlines> = Object.freeze({ interruptMs: 1000, eofMs: 2000, termMs: 2000 });
@@ -547,10 +553,12 @@ export abstract class Session {
       stderr,
     };
     this.#proc = proc;
+    const pidStartTime = pid === null ? null : processStartTime(pid);
+    if (pid !== null) this.options.guardian?.guard({ pid, startTime: pidStartTime });
     this.update({
       status: "running",
       pid,
-      pidStartTime: pid === null ? null : processStartTime(pid),
+      pidStartTime,
       exitCode: null,
       fault: null,
       needsInput: [],
@@ -592,7 +600,10 @@ export abstract class Session {
       exitCode = code ?? 128 + signalNumber(signal);
       exitSignal = signal;
       // Whatever the leader left behind in its group goes with it: no orphans.
-      if (pid !== null) signalGroup(pid, "SIGKILL");
+      if (pid !== null) {
+        signalGroup(pid, "SIGKILL");
+        this.options.guardian?.release(pid);
+      }
     });
     this.#exited = new Promise<void>((resolve) => {
       child.on("close", () => {

@@ -1,28 +1,20 @@
 // The ACP session against a conformant ACP v1 agent (built on the official SDK) as a real child.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { acp, createSession, type Session } from "../src/index.js";
-import { collect, statusWhere, until } from "./helpers.js";
+import { standIn, tempDir, until } from "@agentmux/testkit";
+import { describe, expect, it } from "vitest";
+import { acp, createSession } from "../src/index.js";
+import { closeAfterTest, collect, statusWhere } from "./helpers.js";
 
-const agentScript = fileURLToPath(new URL("./fixtures/acp-agent.mjs", import.meta.url));
-const open: Session[] = [];
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close({ force: true })));
-});
-
-function session(cwd = mkdtempSync(join(tmpdir(), "agentmux-acp-")), sessionId: string | null = null) {
-  // The agent resolves the SDK from this package; it runs from the temp cwd.
-  const s = createSession({
-    provider: acp({ command: process.execPath, args: [agentScript] }),
-    cwd,
-    env: { PATH: process.env.PATH },
-    sessionId,
-    deadlines: { interruptMs: 500, eofMs: 1000, termMs: 1000 },
-  });
-  open.push(s);
+function session(cwd = tempDir("agentmux-acp-"), sessionId: string | null = null) {
+  // The testkit's ACP stand-in (it keeps its sessions in a file in its cwd).
+  const s = closeAfterTest(
+    createSession({
+      provider: acp({ command: process.execPath, args: [standIn("acp-agent")] }),
+      cwd,
+      env: { PATH: process.env.PATH },
+      sessionId,
+      deadlines: { interruptMs: 500, eofMs: 1000, termMs: 1000 },
+    }),
+  );
   return { s, cwd };
 }
 
@@ -45,7 +37,7 @@ describe("ACP session", () => {
       true,
     );
     s.send("again");
-    await until(() => chunks(out).length === 2, 20_000, "the second answer");
+    await until("the second answer", () => chunks(out).length === 2, 20_000);
     expect(chunks(out)).toEqual(["echo:hello", "echo:again"]);
   });
 
@@ -60,7 +52,7 @@ describe("ACP session", () => {
     s.send("perm");
     const again = await statusWhere(s, (x) => x.needsInput.length === 1);
     s.respond(again.needsInput[0]?.requestId as string, { behavior: "deny" });
-    await until(() => chunks(out).length === 2, 20_000, "the second answer");
+    await until("the second answer", () => chunks(out).length === 2, 20_000);
     expect(chunks(out)).toEqual(["permission:yes", "permission:no"]);
   });
 
@@ -68,7 +60,7 @@ describe("ACP session", () => {
     const { s } = session();
     const out = collect(s);
     s.send("slow");
-    await until(() => s.status.turnActive && chunks(out).length >= 3, 20_000, "three chunks");
+    await until("three chunks", () => s.status.turnActive && chunks(out).length >= 3, 20_000);
     expect(s.interrupt()).toBe(true);
     await statusWhere(s, (x) => !x.turnActive);
     const stop = out.json().find((j) => (j as { result?: { stopReason?: string } }).result?.stopReason);

@@ -1,14 +1,10 @@
 // Writes to an agent respect its stdin pipe: while the agent does not read, turns wait in the
 // session's bounded queue (not in an unbounded stream buffer). A real child that reads nothing
 // until it is signalled.
-import { afterAll, describe, expect, it } from "vitest";
-import { QueueFullError, type Session } from "../src/index.js";
-import { collect, fixtureSession, statusWhere, until } from "./helpers.js";
-
-const open: Session[] = [];
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close({ force: true })));
-});
+import { until } from "@agentmux/testkit";
+import { describe, expect, it } from "vitest";
+import { QueueFullError } from "../src/index.js";
+import { collect, fixtureSession, statusWhere } from "./helpers.js";
 
 /** Well over a pipe's capacity (64 KiB on Linux), so one turn fills it. */
 const LARGE = 256 * 1024;
@@ -16,13 +12,12 @@ const LARGE = 256 * 1024;
 describe("stdin backpressure", () => {
   it("queues turns while the agent's stdin is full, refuses the 65th waiting, then delivers all in order once", async () => {
     const s = fixtureSession("slow-reader");
-    open.push(s);
     const out = collect(s);
     const body = "x".repeat(LARGE);
     const turn = (i: number) => `m${i}:${body}`;
     s.send(turn(0));
     // The agent is up (its SIGUSR1 handler is installed) and m0 is being written to it.
-    await until(() => out.json().some((j) => j.subtype === "init") && s.queued === 0, 20_000, "the agent to start");
+    await until("the agent to start", () => out.json().some((j) => j.subtype === "init") && s.queued === 0, 20_000);
     // m0 filled the pipe: the next 64 wait in the queue, and the 65th waiting is refused.
     for (let i = 1; i <= 64; i++) s.send(turn(i));
     expect(s.queued).toBe(64);

@@ -1,21 +1,25 @@
 // The claude adapter driving the real Claude Code CLI (pinned dev dependency) against a fake
 // Messages API on loopback. Only the model server is fake.
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import {
+  claudeBinary,
+  claudeEnv,
+  type FakeAnthropic,
+  isRunning,
+  startFakeAnthropic,
+  tempDir,
+  until,
+} from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConversationClaims, claude, createSession, type Session, SessionHeldError } from "../src/index.js";
-import { claudeBinary, claudeEnv } from "./claude-cli.js";
-import { type FakeAnthropic, startFakeAnthropic } from "./fake-anthropic.js";
-import { collect, isRunning, statusWhere, until } from "./helpers.js";
+import { ConversationClaims, claude, createSession, SessionHeldError } from "../src/index.js";
+import { closeAfterTest, collect, statusWhere } from "./helpers.js";
 
 let fake: FakeAnthropic;
-const open: Session[] = [];
 beforeAll(async () => {
   fake = await startFakeAnthropic();
 });
 afterAll(async () => {
-  await Promise.all(open.map((s) => s.close({ force: true })));
   await fake.close();
 });
 
@@ -23,16 +27,17 @@ function session(
   options: { sessionId?: string; env?: Record<string, string>; cwd?: string; claims?: ConversationClaims } = {},
 ) {
   const env = options.env ?? claudeEnv(fake.url);
-  const s = createSession({
-    provider: claude(),
-    command: claudeBinary(),
-    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), "agentmux-cwd-")),
-    env,
-    sessionId: options.sessionId ?? null,
-    claims: options.claims,
-    deadlines: { interruptMs: 2000, eofMs: 5000, termMs: 2000 },
-  });
-  open.push(s);
+  const s = closeAfterTest(
+    createSession({
+      provider: claude(),
+      command: claudeBinary(),
+      cwd: options.cwd ?? tempDir("agentmux-cwd-"),
+      env,
+      sessionId: options.sessionId ?? null,
+      claims: options.claims,
+      deadlines: { interruptMs: 2000, eofMs: 5000, termMs: 2000 },
+    }),
+  );
   return { s, env };
 }
 
@@ -121,7 +126,7 @@ describe("claude adapter with the real CLI", () => {
   });
 
   it("asks for permission and runs the tool when allowed", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "agentmux-cwd-"));
+    const cwd = tempDir("agentmux-cwd-");
     const { s } = session({ cwd });
     s.send("tool touch allowed.txt");
     const asking = await statusWhere(s, (st) => st.needsInput.length > 0);
@@ -134,7 +139,7 @@ describe("claude adapter with the real CLI", () => {
   });
 
   it("does not run the tool when denied", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "agentmux-cwd-"));
+    const cwd = tempDir("agentmux-cwd-");
     const { s } = session({ cwd });
     const out = collect(s);
     s.send("tool touch denied.txt");
@@ -170,7 +175,7 @@ describe("claude adapter with the real CLI", () => {
     const asked = fake.requests.length;
     s.send("slow 100");
     // Mid-turn: the model is streaming its answer.
-    await until(() => fake.requests.length > asked && s.status.turnActive, 20_000, "the slow turn");
+    await until("the slow turn", () => fake.requests.length > asked && s.status.turnActive, 20_000);
     const running = s.status;
     const pid = running.pid as number;
     process.kill(pid, "SIGKILL");

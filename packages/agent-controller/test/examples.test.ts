@@ -1,12 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, expect, it } from "vitest";
+import { tempDir } from "@agentmux/testkit";
+import { expect, it } from "vitest";
 
-const cwd = mkdtempSync(join(tmpdir(), "agentmux-controller-example-"));
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+const cwd = tempDir("agentmux-controller-example-");
 
 it("the README example (examples/session.mjs) runs against the built package and its stand-in CLI", () => {
   const script = fileURLToPath(new URL("../examples/session.mjs", import.meta.url));

@@ -1,19 +1,13 @@
 // What the session does when the agent misbehaves: garbage and huge lines, ignored signals, a
 // closed stdin, a backlog. Real child processes throughout.
-import { afterAll, describe, expect, it } from "vitest";
-import { claude, createSession, QueueFullError, type Session } from "../src/index.js";
-import { collect, fixtureSession, isRunning, statusWhere, until } from "./helpers.js";
+import { isRunning, until } from "@agentmux/testkit";
+import { describe, expect, it } from "vitest";
+import { claude, createSession, QueueFullError } from "../src/index.js";
+import { closeAfterTest, collect, fixtureSession, statusWhere } from "./helpers.js";
 
-const open: Session[] = [];
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close({ force: true })));
-});
-
-/** The claude adapter pointed at the fixture. */
+/** The claude adapter pointed at the misbehaving stand-in, with short stop deadlines. */
 function session(mode: string, deadlines = { interruptMs: 300, eofMs: 500, termMs: 500 }) {
-  const s = fixtureSession(mode, { deadlines });
-  open.push(s);
-  return s;
+  return fixtureSession(mode, { deadlines });
 }
 
 describe("agent faults", () => {
@@ -53,7 +47,7 @@ describe("agent faults", () => {
     // EOF and SIGTERM deadlines (500 + 500 ms) passed before SIGKILL.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(isRunning(pid)).toBe(false);
-    await until(() => !isRunning(grandchild), 5000, "the grandchild to die");
+    await until("the grandchild to die", () => !isRunning(grandchild), 5000);
     expect(s.status).toMatchObject({ status: "done", exitCode: 137 });
   });
 
@@ -64,7 +58,6 @@ describe("agent faults", () => {
       deadlines: { interruptMs: 200, eofMs: 300, termMs: 2000 },
       onWarning: (w) => warnings.push(w),
     });
-    open.push(s);
     const out = collect(s);
     s.send("first");
     await statusWhere(s, (x) => x.sessionId === "fixture-session");
@@ -72,7 +65,7 @@ describe("agent faults", () => {
     // The pipe is broken now: the write fails (EPIPE) and is reported, nothing throws, and the
     // message is back in the queue rather than lost.
     s.send("second");
-    await until(() => warnings.some((w) => /EPIPE/.test(w)) && s.queued > 0, 5000, "a write warning");
+    await until("a write warning", () => warnings.some((w) => /EPIPE/.test(w)) && s.queued > 0, 5000);
     expect(s.status.status).toBe("running");
     // "first" may have reached the pipe before the agent closed it (then it is gone with it).
     const waiting = s.queued;
@@ -107,8 +100,9 @@ describe("agent faults", () => {
   });
 
   it("reports an executable that does not exist, and keeps serving", async () => {
-    const s = createSession({ provider: claude(), command: "/nonexistent/claude", cwd: process.cwd(), env: {} });
-    open.push(s);
+    const s = closeAfterTest(
+      createSession({ provider: claude(), command: "/nonexistent/claude", cwd: process.cwd(), env: {} }),
+    );
     s.send("hello");
     const st = await statusWhere(s, (x) => x.status === "done");
     expect(st.exitCode).toBe(127);

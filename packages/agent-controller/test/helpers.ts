@@ -1,32 +1,37 @@
-import { fileURLToPath } from "node:url";
+// Helpers for this package's tests only; what other suites share is in @agentmux/testkit.
+import { onCleanup, standIn } from "@agentmux/testkit";
 import { filter, firstValueFrom, timeout } from "rxjs";
 import {
   claude,
   createSession,
-  isAlive,
   type OutputLine,
-  processStartTime,
   type Session,
   type SessionOptions,
   type SessionStatus,
 } from "../src/index.js";
 
-/** The stand-in CLI that misbehaves on demand (see its header for the modes). */
-export const misbehavingCli = fileURLToPath(new URL("./fixtures/misbehaving-cli.mjs", import.meta.url));
+/** `s`, force-closed after the test (before the testkit removes the test's temp dirs). */
+export function closeAfterTest<S extends Session>(s: S): S {
+  onCleanup(() => s.close({ force: true }));
+  return s;
+}
 
 /**
- * A session with the claude adapter whose CLI is the misbehaving fixture (the adapter's argv is
- * replaced by the fixture's). `mode` may be a function: it is asked on every spawn.
+ * A session with the claude adapter whose CLI is the testkit's `misbehaving-cli` stand-in (the
+ * adapter's argv is replaced by the stand-in's), closed after the test. `mode` may be a
+ * function: it is asked on every spawn.
  */
 export function fixtureSession(mode: string | (() => string), options: Partial<SessionOptions> = {}): Session {
   const modeNow = typeof mode === "string" ? () => mode : mode;
-  return createSession({
-    provider: { ...claude(), args: () => [misbehavingCli, modeNow()] },
-    command: process.execPath,
-    cwd: process.cwd(),
-    env: { PATH: process.env.PATH },
-    ...options,
-  });
+  return closeAfterTest(
+    createSession({
+      provider: { ...claude(), args: () => [standIn("misbehaving-cli"), modeNow()] },
+      command: process.execPath,
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH },
+      ...options,
+    }),
+  );
 }
 
 /** The first status (current or future) that satisfies `pred`; fails after `ms`. */
@@ -53,20 +58,4 @@ export function collect(session: Session): { lines: OutputLine[]; json(): Record
         }
       }),
   };
-}
-
-/** Polls `check` until it returns a truthy value; fails after `ms`. */
-export async function until<T>(check: () => T | Promise<T>, ms = 20_000, what = "condition"): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export function isRunning(pid: number): boolean {
-  // A zombie counts as gone: orphans whose parent died may never be reaped here.
-  return isAlive({ pid, startTime: processStartTime(pid) });
 }

@@ -1,40 +1,23 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { groupMembers, isRunning, standIn, until } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
 import { isAlive, type ProcessRecord, processStartTime, reapOrphan } from "../src/index.js";
-import { isRunning, until } from "./helpers.js";
-
-const owner = fileURLToPath(new URL("./fixtures/owner.mjs", import.meta.url));
-
-/** Pids of the live members of a process group (Linux). */
-function groupMembers(pgid: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, "latin1");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return fields[0] !== "Z" && Number(fields[2]) === pgid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe("orphan reaping", () => {
   it("stops the survivor of a SIGKILLed owner, and its whole group", async () => {
-    const proc = spawn(process.execPath, [owner], { stdio: ["ignore", "pipe", "inherit"] });
+    const proc = spawn(process.execPath, [standIn("owner")], { stdio: ["ignore", "pipe", "inherit"] });
     const [chunk] = (await once(proc.stdout, "data")) as [Buffer];
-    const record = JSON.parse(chunk.toString()) as ProcessRecord;
-    await until(() => groupMembers(record.pid).length === 2, 5000, "the orphan's group");
+    const { pid } = JSON.parse(chunk.toString()) as { pid: number };
+    // What the owner would have recorded: read while it (and so its child) still runs.
+    const record: ProcessRecord = { pid, startTime: processStartTime(pid) };
+    expect(record.startTime).not.toBeNull();
+    await until("the orphan's group", () => groupMembers(record.pid).length === 2, 5000);
     proc.kill("SIGKILL");
     await once(proc, "exit");
     expect(isAlive(record)).toBe(true);
     expect(await reapOrphan(record, { termMs: 300 })).toBe("killed");
-    await until(() => groupMembers(record.pid).length === 0, 5000, "the group to be gone");
+    await until("the group to be gone", () => groupMembers(record.pid).length === 0, 5000);
     expect(await reapOrphan(record)).toBe("gone");
   });
 

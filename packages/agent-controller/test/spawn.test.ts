@@ -1,39 +1,36 @@
 // An agent that cannot be started: the error names the executable and the PATH the agent was
 // given, reaches the status, and the message that asked for the start is kept for the next one.
 // Real spawns of names that do not exist, files that are not executable, and then a real CLI.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { claude, createSession, type Session } from "../src/index.js";
-import { collect, misbehavingCli, statusWhere } from "./helpers.js";
-
-const open: Session[] = [];
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close({ force: true })));
-});
+import { standIn, tempDir } from "@agentmux/testkit";
+import { describe, expect, it } from "vitest";
+import { claude, createSession } from "../src/index.js";
+import { closeAfterTest, collect, statusWhere } from "./helpers.js";
 
 const CLI = "agentmux-test-agent-cli";
 
 /** A directory for PATH, and a session that runs `CLI` looked up on it. */
 function setup(options: { cwd?: string } = {}) {
-  const root = mkdtempSync(join(tmpdir(), "agentmux-spawn-"));
+  const root = tempDir("agentmux-spawn-");
   const bin = join(root, "bin");
   mkdirSync(bin);
   const PATH = `${bin}:${join(root, "missing")}`;
   const warnings: string[] = [];
-  const s = createSession({
-    provider: claude(),
-    command: CLI,
-    cwd: options.cwd ?? root,
-    env: { PATH },
-    onWarning: (w) => warnings.push(w),
-  });
-  open.push(s);
+  const s = closeAfterTest(
+    createSession({
+      provider: claude(),
+      command: CLI,
+      cwd: options.cwd ?? root,
+      env: { PATH },
+      onWarning: (w) => warnings.push(w),
+    }),
+  );
   /** Puts the CLI on PATH: a script that runs the echoing stand-in (`mode` 644 = not executable). */
   const install = (mode = 0o755) => {
     const file = join(bin, CLI);
-    writeFileSync(file, `#!/bin/sh\nexec '${process.execPath}' '${misbehavingCli}' echo "$@"\n`);
+    writeFileSync(file, `#!/bin/sh\nexec '${process.execPath}' '${standIn("misbehaving-cli")}' echo "$@"\n`);
     chmodSync(file, mode);
     return file;
   };
@@ -111,11 +108,9 @@ describe("starting the agent", () => {
   });
 
   it("a working directory that is a file (spawn throws): reported the same way, send does not throw", async () => {
-    const root = mkdtempSync(join(tmpdir(), "agentmux-spawn-"));
-    const cwd = join(root, "a-file");
+    const cwd = join(tempDir("agentmux-spawn-"), "a-file");
     writeFileSync(cwd, "");
-    const s = createSession({ provider: claude(), command: process.execPath, cwd, env: {} });
-    open.push(s);
+    const s = closeAfterTest(createSession({ provider: claude(), command: process.execPath, cwd, env: {} }));
     expect(() => s.send("hi")).not.toThrow();
     expect(s.status).toMatchObject({ status: "done", exitCode: 127 });
     expect(s.status.fault).toMatchObject({
@@ -126,8 +121,7 @@ describe("starting the agent", () => {
   });
 
   it("an environment without PATH: says so, and which default was searched", async () => {
-    const s = createSession({ provider: claude(), command: CLI, cwd: tmpdir(), env: {} });
-    open.push(s);
+    const s = closeAfterTest(createSession({ provider: claude(), command: CLI, cwd: tmpdir(), env: {} }));
     s.send("hi");
     const failed = await statusWhere(s, (x) => x.status === "done");
     expect(failed.fault?.code).toBe("command_not_found");

@@ -1,19 +1,8 @@
 // The agent's stderr: a bounded tail that faults carry, and a rate-limited feed for the app's log.
 // Real child processes throughout; the rate limit runs on an injected clock.
-import { afterAll, describe, expect, it } from "vitest";
-import type { Session } from "../src/index.js";
-import { fixtureSession, statusWhere, until } from "./helpers.js";
-
-const open: Session[] = [];
-afterAll(async () => {
-  await Promise.all(open.map((s) => s.close({ force: true })));
-});
-
-function session(...args: Parameters<typeof fixtureSession>): Session {
-  const s = fixtureSession(...args);
-  open.push(s);
-  return s;
-}
+import { until } from "@agentmux/testkit";
+import { describe, expect, it } from "vitest";
+import { fixtureSession as session, statusWhere } from "./helpers.js";
 
 describe("agent stderr", () => {
   it("a CLI that rejects its key and exits 1: the fault is classified and carries its stderr", async () => {
@@ -58,7 +47,7 @@ describe("agent stderr", () => {
     });
     s.send("one");
     // 5000 lines of noise, then the answer to "one", all within one second of the injected clock.
-    await until(() => s.stderrTail.at(-1) === "after one", 20_000, "the flood to be read");
+    await until("the flood to be read", () => s.stderrTail.at(-1) === "after one", 20_000);
     expect(logged).toEqual(Array.from({ length: 10 }, (_, i) => `noise ${i}`));
     // The tail is bounded and keeps the most recent lines.
     expect(s.stderrTail).toHaveLength(20);
@@ -66,7 +55,7 @@ describe("agent stderr", () => {
 
     clock += 1500;
     s.send("two");
-    await until(() => logged.includes("after two"), 20_000, "the next stderr line");
+    await until("the next stderr line", () => logged.includes("after two"), 20_000);
     expect(logged.slice(10)).toEqual(["… 4991 stderr lines suppressed", "after two"]);
   });
 
@@ -85,7 +74,7 @@ describe("agent stderr", () => {
   it("limits are options: a shorter tail and shorter lines", async () => {
     const s = session("stderr-flood", { stderrLimits: { tailLines: 3, lineChars: 5 } });
     s.send("one");
-    await until(() => s.stderrTail.at(-1) === "after…", 20_000, "the flood to be read");
+    await until("the flood to be read", () => s.stderrTail.at(-1) === "after…", 20_000);
     expect(s.stderrTail).toEqual(["noise…", "noise…", "after…"]);
   });
 });

@@ -1,14 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { tempDir } from "@agentmux/testkit";
+import { describe, expect, it } from "vitest";
 
 const CHILD = join(import.meta.dirname, "fixtures", "crash-child.mjs");
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 interface Result {
   reports: { state: string; problems: string[] }[];
@@ -71,12 +66,6 @@ async function recover(dir: string, point?: string): Promise<Result> {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return JSON.parse(await waitFor(child, "RESULT"));
-}
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "agentmux-crash-"));
-  dirs.push(d);
-  return d;
 }
 
 /** After recovery nothing is half done: the block is back home, the extra workspace gone, the log resolved. */

@@ -1,22 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BusEvent, Command } from "@agentmux/common-ipc";
 import { checkInvariants } from "@agentmux/reducer";
+import { tempDir, until } from "@agentmux/testkit";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compensateUnresolved, inverseOf, SagaLog, SagaRunner } from "../src/index.js";
 import { openWorld, seed, tearOffBlock } from "./fixtures/world.mjs";
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "agentmux-saga-"));
-  dirs.push(d);
-  return d;
-}
 
 type World = Awaited<ReturnType<typeof openWorld>>;
 
@@ -119,11 +108,7 @@ describe("SagaRunner", () => {
     expect(sagaEvents(world)).toEqual(["saga_started", "saga_failed"]);
     release();
     // Let the late step land, as it would before a restart.
-    const deadline = Date.now() + 5000;
-    while ((await world.log.steps(outcome.sagaId))[2]?.state !== "succeeded") {
-      if (Date.now() > deadline) throw new Error("late step never finished");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await until("the late step", async () => (await world.log.steps(outcome.sagaId))[2]?.state === "succeeded", 5000);
     const reports = await compensateUnresolved({
       log: world.log,
       dispatch: world.dispatch,

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { tempDir, until } from "@agentmux/testkit";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { AlreadyExistsError, DiskFullError, NotFoundError, openStore, PART_SIZE, StoreError } from "../src/index.js";
-import { freshStore, tempDir } from "./helpers.js";
+import { freshStore } from "./helpers.js";
 
 const CHILD = join(import.meta.dirname, "fixtures", "append-child.mjs");
 
@@ -184,11 +185,7 @@ describe("file store across real processes", () => {
     await new Promise((r) => child.stdout.once("data", r)); // "ready": migrated and appending
     const store = await openStore({ dataDir: dir });
     // Wait until a few hundred appends have landed, then kill for real.
-    const deadline = Date.now() + 20_000;
-    while (((await store.files.stat("zone", "output"))?.size ?? 0) < 100_000) {
-      if (Date.now() > deadline) throw new Error("child made no progress");
-      await new Promise((r) => setImmediate(r));
-    }
+    await until("the child's first 100 kB", async () => ((await store.files.stat("zone", "output"))?.size ?? 0) >= 1e5);
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     await store.close();

@@ -1,23 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Helpers for this package's tests only; what other suites share (temp dirs, polling) is in
+// @agentmux/testkit.
 import { type BusEvent, type CommandInput, parseCommand } from "@agentmux/common-ipc";
 import { type DecideContext, decide, evolve, initialState, type ReducerState } from "@agentmux/reducer";
-import { afterEach } from "vitest";
+import { tempDir } from "@agentmux/testkit";
 import { openStore, type Store } from "../src/index.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-export function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "agentmux-store-"));
-  dirs.push(d);
-  return d;
-}
-
-export async function freshStore(dataDir = tempDir()): Promise<Store> {
+/** A migrated store in `dataDir` (default a new temp dir, removed after the test). */
+export async function freshStore(dataDir = tempDir("agentmux-store-")): Promise<Store> {
   const store = await openStore({ dataDir });
   await store.migrate();
   return store;

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { tempDir } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
 import { FileLock, LockHeldError } from "../src/index.js";
-import { tempDir } from "./helpers.js";
 
 describe("FileLock", () => {
   it("is exclusive, names its holder, and can be taken again once released", async () => {

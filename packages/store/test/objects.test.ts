@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { BusEvent } from "@agentmux/common-ipc";
 import { checkInvariants, initialState } from "@agentmux/reducer";
+import { tempDir } from "@agentmux/testkit";
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -15,7 +16,7 @@ import {
   STARTER_WORKSPACE,
   StoreError,
 } from "../src/index.js";
-import { Driver, freshStore, tempDir } from "./helpers.js";
+import { Driver, freshStore } from "./helpers.js";
 
 async function world() {
   const store = await freshStore();

@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@agentmux/testkit";
 import Database from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { MigrationError, openStore, SchemaTooNewError, SqliteFile } from "../src/index.js";
-import { tempDir } from "./helpers.js";
 
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 

@@ -1,27 +1,18 @@
-import type { Session, SessionClaims, SessionStatus, StopDeadlines, Usage } from "@agentmux/agent-controller";
-import type { BusEvent, ErrorCode, Event, JsonValue, Meta, RoutedCommand } from "@agentmux/common-ipc";
+import type { Guardian, Session, SessionClaims, StopDeadlines, Usage } from "@agentmux/agent-controller";
+import type { BusEvent, ErrorCode, Event, RoutedCommand } from "@agentmux/common-ipc";
 import { errorEvent } from "@agentmux/common-ipc";
-import type { DraftEvent } from "@agentmux/reducer";
 import type { Store } from "@agentmux/store";
 import type { Logger } from "pino";
 import { type Dispatcher, SRV_ORIGIN, type Subscription } from "../dispatcher.js";
 import { AgentMetaError, AgentNotRunningError } from "../errors.js";
 import { type LaunchContext, launchFor, parseAgentMeta } from "./launch.js";
+import { idleStatus, metaPatch, SESSION_META_KEYS, statusEvent } from "./status.js";
 import type { BlockOutput, Transcripts } from "./transcript.js";
 
 export const AGENTS_DEFAULTS = Object.freeze({
   /** Stop ladder at shutdown: quicker than an `agent_stop`, since srv has a deadline to keep. */
   closeDeadlines: Object.freeze({ interruptMs: 300, eofMs: 500, termMs: 500 }),
 });
-
-/** The block meta srv keeps for a running agent, so that a restart can find and resume it. */
-const SESSION_META_KEYS = [
-  "session:active_pid",
-  "session:pid_start",
-  "session:id",
-  "session:usage",
-  "session:was_interrupted",
-] as const;
 
 type Controller = typeof import("@agentmux/agent-controller");
 
@@ -49,10 +40,17 @@ interface Running {
  */
 export class Agents {
   readonly #sessions = new Map<string, Running>();
+  /** Sessions of deleted blocks, still stopping. */
+  readonly #retiring = new Set<Session>();
   readonly #opening = new Map<string, Promise<Running>>();
   readonly #options: AgentsOptions;
   readonly #background = new Set<Promise<unknown>>();
   #claims: SessionClaims | undefined;
+  /**
+   * Kills every agent process group if srv dies without stopping them (a SIGKILL, the OOM
+   * killer): started with the controller, so a srv that never runs an agent has none.
+   */
+  #guardian: Guardian | undefined;
   /** The agent controller (with the ACP SDK and rxjs under it) loads on first use: a start with no agent does not pay for it. */
   #controller: Promise<Controller> | undefined;
   #closing = false;
@@ -75,33 +73,35 @@ export class Agents {
    */
   async recover(): Promise<number> {
     const { store, dispatcher, logger } = this.#options;
-    let found = 0;
     // Only blocks that name an active pid are read: boot time must not grow with the block count.
-    for (const block of await store.objects.withMetaKey("block", "session:active_pid")) {
+    const survivors = (await store.objects.withMetaKey("block", "session:active_pid")).flatMap((block) => {
       const pid = block.meta["session:active_pid"];
-      if (block.meta.view !== "agent" || typeof pid !== "number" || pid <= 0) continue;
-      found++;
       const startTime = block.meta["session:pid_start"];
-      try {
-        const { reapOrphan } = await this.#load();
-        const outcome = await reapOrphan({ pid, startTime: typeof startTime === "string" ? startTime : null });
-        logger.warn({ block: block.oid, pid, outcome }, "agent of the previous run found");
-      } catch (err) {
-        const message = `could not stop the agent of the previous run (pid ${pid}): ${(err as Error).message}`;
-        logger.error({ err, block: block.oid, pid }, message);
-        await dispatcher.emit([idleStatus(block.oid, message)]);
-        continue;
-      }
-      await dispatcher.submit(
-        {
-          cmd: "update_block_meta",
-          block_id: block.oid,
-          meta_patch: { "session:active_pid": null, "session:pid_start": null, "session:was_interrupted": true },
-        },
-        SRV_ORIGIN,
-      );
-    }
-    return found;
+      if (block.meta.view !== "agent" || typeof pid !== "number" || pid <= 0) return [];
+      return [{ blockId: block.oid, record: { pid, startTime: typeof startTime === "string" ? startTime : null } }];
+    });
+    if (survivors.length === 0) return 0;
+    const { reapOrphan } = await this.#load();
+    // All guarded before any is stopped: if srv dies meanwhile, the guardian finishes the job.
+    for (const { record } of survivors) this.#guardian?.guard(record);
+    await Promise.all(
+      survivors.map(async ({ blockId, record }) => {
+        try {
+          const outcome = await reapOrphan(record);
+          logger.warn({ block: blockId, pid: record.pid, outcome }, "agent of the previous run found");
+        } catch (err) {
+          const message = `could not stop the agent of the previous run (pid ${record.pid}): ${(err as Error).message}`;
+          logger.error({ err, block: blockId, pid: record.pid }, message);
+          await dispatcher.emit([idleStatus(blockId, message)]);
+          return;
+        } finally {
+          this.#guardian?.release(record.pid);
+        }
+        const meta_patch = { "session:active_pid": null, "session:pid_start": null, "session:was_interrupted": true };
+        await dispatcher.submit({ cmd: "update_block_meta", block_id: blockId, meta_patch }, SRV_ORIGIN);
+      }),
+    );
+    return survivors.length;
   }
 
   /** Runs an agent command; returns the broadcast events it caused and private replies. */
@@ -150,7 +150,7 @@ export class Agents {
    */
   killAll(): number {
     let killed = 0;
-    for (const { session } of this.#sessions.values()) {
+    for (const session of [...[...this.#sessions.values()].map((r) => r.session), ...this.#retiring]) {
       const pid = session.status.pid;
       if (pid === null) continue;
       try {
@@ -170,10 +170,22 @@ export class Agents {
     await Promise.all([...this.#sessions.values()].map((r) => r.session.close({ deadlines })));
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     await this.#options.transcripts.close();
+    await this.#guardian?.close();
   }
 
   #load(): Promise<Controller> {
-    this.#controller ??= import("@agentmux/agent-controller");
+    this.#controller ??= import("@agentmux/agent-controller").then((controller) => {
+      const { logger } = this.#options;
+      this.#guardian = new controller.Guardian({
+        onReplaced: (r) =>
+          logger.warn(
+            { guardian: r.pid, signal: r.signal, code: r.code, replacement: r.replacement },
+            "the agent guardian died while srv runs; replaced, and told every agent again",
+          ),
+      });
+      logger.info({ guardian: this.#guardian.pid }, "agent guardian started");
+      return controller;
+    });
     return this.#controller;
   }
 
@@ -211,6 +223,7 @@ export class Agents {
       ...(this.#options.deadlines ? { deadlines: this.#options.deadlines } : {}),
       onWarning: (message) => logger.warn({ block: blockId }, message),
       onStderr: (line) => logger.info({ block: blockId, stderr: line }, "agent stderr"),
+      ...(this.#guardian ? { guardian: this.#guardian } : {}),
     });
     const lastMeta = Object.fromEntries(SESSION_META_KEYS.map((k) => [k, block.meta[k] ?? null]));
     const running: Running = { session, lastStatus: "", lastMeta };
@@ -249,7 +262,7 @@ export class Agents {
     const text = JSON.stringify(draft);
     const drafts = text !== running.lastStatus || reqId !== undefined ? [draft] : [];
     running.lastStatus = text;
-    const patch = metaPatch(running, status);
+    const patch = metaPatch(running.lastMeta, status);
     const live = this.#options.dispatcher.state.blocks.has(blockId);
     if (drafts.length === 0 && (patch === undefined || !live)) return Promise.resolve([]);
     return this.#options.dispatcher.apply({
@@ -270,7 +283,12 @@ export class Agents {
     for (const blockId of gone) {
       const running = this.#sessions.get(blockId);
       this.#sessions.delete(blockId);
-      const stopped = running ? running.session.close() : Promise.resolve();
+      let stopped: Promise<unknown> = Promise.resolve();
+      if (running) {
+        const { session } = running;
+        this.#retiring.add(session);
+        stopped = session.close().finally(() => this.#retiring.delete(session));
+      }
       void this.#track(stopped.then(() => this.#options.transcripts.remove(blockId)));
     }
   }
@@ -284,67 +302,4 @@ export class Agents {
     void tracked.finally(() => this.#background.delete(tracked));
     return tracked;
   }
-}
-
-/** The session meta keys whose value changed since last written (and records them as written). */
-function metaPatch(running: Running, status: SessionStatus): Meta | undefined {
-  const want: Record<string, unknown> = {
-    "session:active_pid": status.pid,
-    "session:pid_start": status.pidStartTime,
-    "session:id": status.sessionId,
-    "session:usage": status.usage,
-  };
-  if (status.pid !== null) want["session:was_interrupted"] = null;
-  const patch: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(want))
-    if (JSON.stringify(running.lastMeta[k]) !== JSON.stringify(v)) patch[k] = v;
-  if (Object.keys(patch).length === 0) return undefined;
-  Object.assign(running.lastMeta, patch);
-  return patch as Meta;
-}
-
-function statusEvent(blockId: string, s: SessionStatus): DraftEvent {
-  return {
-    event: "agent_status",
-    block_id: blockId,
-    status: s.status,
-    pid: s.pid,
-    exit_code: s.exitCode,
-    turn_active: s.turnActive,
-    session_id: s.sessionId,
-    needs_input: s.needsInput.length > 0,
-    usage: s.usage,
-    requests: s.needsInput.map((r) => ({ request_id: r.requestId, tool: r.tool, input: toJson(r.input) })),
-    fault: s.fault
-      ? {
-          kind: s.fault.kind,
-          fatal: s.fault.fatal,
-          message: s.fault.message,
-          resets_at: s.fault.resetsAt ?? null,
-          stderr: [...(s.fault.stderr ?? [])],
-        }
-      : null,
-  };
-}
-
-/** The status of an agent that is not running, with a fault to report. */
-function idleStatus(blockId: string, message: string): DraftEvent {
-  return {
-    event: "agent_status",
-    block_id: blockId,
-    status: "done",
-    pid: null,
-    exit_code: null,
-    turn_active: false,
-    session_id: null,
-    needs_input: false,
-    usage: null,
-    requests: [],
-    fault: { kind: "error", fatal: false, message, resets_at: null, stderr: [] },
-  };
-}
-
-/** A tool's input as plain JSON (it came from JSON, but the type does not say so). */
-function toJson(value: unknown): JsonValue {
-  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
 }

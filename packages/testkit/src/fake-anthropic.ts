@@ -5,29 +5,36 @@
 //   "tool <command>"    → a Bash tool call running <command>; after its result, a text reply "done"
 //   "error <status>"    → an API error with that HTTP status
 //   "slow <n>"          → a text reply streamed as <n> chunks, 200 ms apart (something to interrupt)
+//   "hang"              → never answers: the request stays open until the client goes (a silent API)
 // anything else        → the text "ok".
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** A running fake Messages API. */
 export interface FakeAnthropic {
+  /** Its base URL (`http://127.0.0.1:<port>`), for ANTHROPIC_BASE_URL (see `claudeEnv`). */
   url: string;
   /** Every /v1/messages request body, in arrival order. */
   requests: MessagesRequest[];
+  /** Stops it: pending streams are cut, open connections closed. */
   close(): Promise<void>;
 }
 
-interface ContentBlock {
+/** One block of a message's content (the fields the fake reads). */
+export interface ContentBlock {
   type: string;
   text?: string;
   content?: unknown;
 }
-interface MessagesRequest {
+/** The part of a Messages API request body the fake reads. */
+export interface MessagesRequest {
   stream?: boolean;
   model?: string;
   messages?: { role: string; content: string | ContentBlock[] }[];
 }
 
+/** Starts the fake on a free loopback port. */
 export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   const requests: MessagesRequest[] = [];
   let ids = 0;
@@ -51,6 +58,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     }
     requests.push(body);
     const script = chooseScript(body);
+    if (script.kind === "hang") return; // the response is never written; the socket closes with the client
     if (script.kind === "error") {
       res
         .writeHead(script.status, { "content-type": "application/json" })
@@ -162,7 +170,8 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
 type Script =
   | { kind: "text"; chunks: string[]; delayMs: number }
   | { kind: "tool"; command: string }
-  | { kind: "error"; status: number };
+  | { kind: "error"; status: number }
+  | { kind: "hang" };
 
 function textOf(content: string | ContentBlock[]): string {
   if (typeof content === "string") return content;
@@ -190,6 +199,8 @@ function chooseScript(body: MessagesRequest): Script {
       return { kind: "tool", command: arg };
     case "error":
       return { kind: "error", status: Number(arg) || 500 };
+    case "hang":
+      return { kind: "hang" };
     case "slow":
       return { kind: "text", chunks: Array.from({ length: Number(arg) || 50 }, (_, i) => `chunk${i} `), delayMs: 200 };
     default:

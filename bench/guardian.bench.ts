@@ -1,0 +1,105 @@
+// Memory of the guardian that kills srv's agents if srv dies without stopping them: its RSS
+// once one agent runs (the cost per srv) and the growth per further agent registered with it
+// (20 agents), against srv's own RSS with the same 20 agents (same run).
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { emit } from "./lib.ts";
+import { cleanup, onLines, startSrv } from "./srv.ts";
+
+const AGENTS = 20;
+const work = mkdtempSync(join(tmpdir(), "bench-guardian-"));
+const cli = join(work, "idle-cli");
+writeFileSync(
+  cli,
+  `#!${process.execPath}
+const sid = "idle-" + process.pid;
+const out = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
+out({ type: "system", subtype: "init", session_id: sid });
+require("node:readline").createInterface({ input: process.stdin }).on("line", () =>
+  out({ type: "result", subtype: "success", is_error: false, session_id: sid, usage: {} }),
+);
+`,
+);
+chmodSync(cli, 0o755);
+
+const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+
+/** srv's child that runs the guardian script. */
+function guardianOf(srvPid: number): number {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === srvPid && readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("agentmux-guardian"))
+        return Number(entry);
+    } catch {
+      // gone while we looked
+    }
+  }
+  throw new Error("no guardian found");
+}
+
+const srv = await startSrv();
+const socket = connect(srv.pipe);
+const waiting = new Map<string, (e: Record<string, unknown>) => void>();
+let tabId = "";
+const idle = new Set<string>();
+onLines(socket, (line) => {
+  const e = JSON.parse(line) as Record<string, unknown>;
+  if (e.event === "srv_snapshot") tabId = ((e.tabs as string[][])[0] as string[])[0] as string;
+  if (e.event === "agent_status" && e.pid !== null && e.turn_active === false && e.session_id !== null)
+    idle.add(e.block_id as string);
+  for (const [key, resolve] of waiting) if (e.event === key || e.req_id === key) resolve(e);
+});
+const call = (cmd: Record<string, unknown>, until: string) =>
+  new Promise<Record<string, unknown>>((resolve) => {
+    waiting.set(until, (e) => {
+      waiting.delete(until);
+      resolve(e);
+    });
+    socket.write(`${JSON.stringify(cmd)}\n`);
+  });
+await call({ cmd: "register", kind: "tool", pid: 971, version: "bench" }, "registered");
+await call({ cmd: "get_srv_snapshot" }, "srv_snapshot");
+async function agents(n: number) {
+  for (let i = idle.size; i < n; i++) {
+    const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": work, "agent:command": cli };
+    const created = await call({ cmd: "create_block", tab_id: tabId, meta, req_id: `b${i}` }, `b${i}`);
+    socket.write(`${JSON.stringify({ cmd: "agent_send", block_id: created.block_id, message: "hi" })}\n`);
+  }
+  while (idle.size < n) await new Promise((r) => setTimeout(r, 10));
+}
+
+await agents(1);
+const srvPid = srv.child.pid as number;
+const guardian = guardianOf(srvPid);
+const one = rssKb(guardian);
+await agents(AGENTS);
+const many = rssKb(guardian);
+const srvRss = rssKb(srvPid);
+emit({
+  bench: "guardian.rss_per_srv",
+  value: one / 1024,
+  unit: "MB",
+  baseline: `srv's own RSS with ${AGENTS} agents (same run)`,
+  baseline_value: srvRss / 1024,
+  ratio: one / srvRss,
+  goal: "value<=4MB",
+  pass: one / 1024 <= 4,
+});
+emit({
+  bench: "guardian.rss_per_agent",
+  value: (many - one) / (AGENTS - 1),
+  unit: "KB",
+  baseline: "the guardian's RSS with one agent",
+  baseline_value: one,
+  ratio: (many - one) / (AGENTS - 1) / one,
+  goal: "value<=64KB",
+  pass: (many - one) / (AGENTS - 1) <= 64,
+});
+socket.destroy();
+await srv.stop();
+cleanup(work);

@@ -1,0 +1,23 @@
+// @agentmux/testkit: what agentmux's test suites share. Private; imported by tests only (it
+// registers vitest hooks when imported, see ./cleanup.ts). Layers point down: the testkit may
+// use any package, and no package's src may import it.
+export { claudeBinary, claudeEnv } from "./claude-cli.js";
+export { type Cleanup, onCleanup, tempDir } from "./cleanup.js";
+export { type ContentBlock, type FakeAnthropic, type MessagesRequest, startFakeAnthropic } from "./fake-anthropic.js";
+export { type NotYet, UNTIL_DEFAULT_MS, UntilTimeoutError, until } from "./poll.js";
+export { groupMembers, isRunning } from "./process.js";
+export {
+  AUTH_KEY,
+  agentBlock,
+  Client,
+  type EventOf,
+  is,
+  newTab,
+  PipeClient,
+  SRV_BIN,
+  Srv,
+  type SrvOptions,
+  stubbornAgent,
+  WsClient,
+} from "./srv.js";
+export { STAND_INS, type StandIn, standIn } from "./stand-ins.js";
