@@ -216,14 +216,16 @@ before(
     const t2 = Date.now();
     // Types, as a TypeScript user of each package sees them: one strict tsc run over a file per
     // package. Node's own types and tsc come from this repository (a user brings their own).
-    const checks = packages.map((p) => {
-      const file = `types-${slug(p.manifest.name)}.ts`;
-      writeFileSync(
-        join(project, file),
-        `import * as pkg from "${p.manifest.name}";\nexport const names: string[] = Object.keys(pkg);\n`,
-      );
-      return file;
-    });
+    const checks = packages
+      .filter((p) => exportSubpaths(p.manifest).length > 0)
+      .map((p) => {
+        const file = `types-${slug(p.manifest.name)}.ts`;
+        writeFileSync(
+          join(project, file),
+          `import * as pkg from "${p.manifest.name}";\nexport const names: string[] = Object.keys(pkg);\n`,
+        );
+        return file;
+      });
     const compilerOptions = {
       module: "nodenext",
       moduleResolution: "nodenext",
@@ -393,5 +395,26 @@ describe("the installed agentmux-srv", () => {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       }
     }
+  });
+});
+
+describe("the installed agentmux", () => {
+  const launcher = packages.find((p) => p.manifest.name === "@agentmux/launcher");
+  test("agentmux start (installed bin, srv found beside it): ready, status, stop", {
+    skip: !launcher,
+    timeout: 120_000,
+  }, async () => {
+    const bin = join(project, "node_modules/.bin/agentmux");
+    assert.ok(existsSync(bin), "npm linked no agentmux bin");
+    const dataDir = join(dir, "launcher-data");
+    const env = strangerEnv({ XDG_RUNTIME_DIR: join(dir, "runtime") });
+    const started = run([bin, "--data-dir", dataDir, "start", "--detach"], { cwd: project, env, timeout: 60_000 });
+    assert.ok(started.ok, `agentmux start --detach failed:\n${started.output}`);
+    assert.match(started.output, /agentmux is running \(srv /);
+    const status = run([bin, "--data-dir", dataDir, "--json", "status"], { cwd: project, env });
+    assert.ok(status.ok, status.output);
+    assert.equal(JSON.parse(status.stdout).running, true);
+    const stopped = run([bin, "--data-dir", dataDir, "stop"], { cwd: project, env, timeout: 30_000 });
+    assert.ok(stopped.ok, `agentmux stop failed:\n${stopped.output}`);
   });
 });

@@ -49,3 +49,5 @@ export {
   type StopOutcome,
 } from "./session.js";
 export { DEFAULT_STDERR_LIMITS, type StderrLimits } from "./stderr.js";
+// The normalized transcript model; also its own browser-safe subpath, `@agentmux/agent-controller/transcript`.
+export * as transcript from "./transcript/index.js";

@@ -1,0 +1,94 @@
+import type { BusEvent } from "@agentmux/common-ipc";
+
+/** An agent as the event history tells it: its block, where it is, what its meta and last status say. */
+export interface AgentView {
+  blockId: string;
+  tabId: string;
+  name: string | null;
+  provider: string;
+  cwd: string;
+  sessionId: string | null;
+  status: "idle" | "working" | "needs input" | "rate-limited" | "failed" | "stopped" | "interrupted" | "new";
+  pid: number | null;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  lastActivity: string | null;
+  fault: string | null;
+}
+
+type Meta = Record<string, unknown>;
+
+/**
+ * Folds srv's event history into the list of agent blocks (pure): block_created/meta_updated
+ * carry the meta, agent_status the live state, deletions remove blocks.
+ */
+export function foldAgents(events: readonly BusEvent[]): AgentView[] {
+  const metas = new Map<string, { tabId: string; meta: Meta }>();
+  const status = new Map<string, Extract<BusEvent, { event: "agent_status" }>>();
+  const tabOf = new Map<string, string>();
+  for (const ev of events) {
+    switch (ev.event) {
+      case "block_created":
+        metas.set(ev.block_id, { tabId: ev.tab_id, meta: { ...(ev.meta ?? {}) } });
+        tabOf.set(ev.block_id, ev.tab_id);
+        break;
+      case "block_meta_updated": {
+        const m = metas.get(ev.block_id);
+        for (const [k, v] of Object.entries(m ? ev.meta_patch : {})) {
+          if (v === null) delete m?.meta[k];
+          else if (m) m.meta[k] = v;
+        }
+        break;
+      }
+      case "block_moved": {
+        const m = metas.get(ev.block_id);
+        if (m) m.tabId = ev.dst_tab_id;
+        break;
+      }
+      case "block_deleted":
+        metas.delete(ev.block_id);
+        break;
+      case "tab_deleted":
+      case "workspace_deleted":
+        for (const id of ev.block_ids) metas.delete(id);
+        break;
+      case "agent_status":
+        status.set(ev.block_id, ev);
+        break;
+    }
+  }
+  const agents: AgentView[] = [];
+  for (const [blockId, { tabId, meta }] of metas) {
+    if (meta.view !== "agent") continue;
+    const s = status.get(blockId);
+    const usage = (s?.usage ?? (meta["session:usage"] as Meta | undefined) ?? {}) as Meta;
+    agents.push({
+      blockId,
+      tabId,
+      name: typeof meta["agent:name"] === "string" ? meta["agent:name"] : null,
+      provider: String(meta["agent:provider"] ?? "?"),
+      cwd: String(meta["agent:cwd"] ?? ""),
+      sessionId: s?.session_id ?? (typeof meta["session:id"] === "string" ? meta["session:id"] : null),
+      status: statusOf(s, meta),
+      pid: s?.pid ?? null,
+      tokensIn: Number(usage.input_tokens ?? 0),
+      tokensOut: Number(usage.output_tokens ?? 0),
+      costUsd: Number(usage.cost_usd ?? 0),
+      lastActivity: null,
+      fault: s?.fault?.message ?? null,
+    });
+  }
+  return agents;
+}
+
+function statusOf(s: Extract<BusEvent, { event: "agent_status" }> | undefined, meta: Meta): AgentView["status"] {
+  if (s === undefined)
+    return meta["session:was_interrupted"] === true ? "interrupted" : meta["session:id"] ? "stopped" : "new";
+  if (s.needs_input) return "needs input";
+  if (s.fault?.kind === "rate_limit") return "rate-limited";
+  if (s.fault?.fatal) return "failed";
+  if (s.turn_active) return "working";
+  if (s.pid === null) return s.fault ? "failed" : "stopped";
+  return "idle";
+}

@@ -1,0 +1,122 @@
+// Regenerates test/fixtures/transcripts/{claude,acp}.ndjson from real runs: the pinned Claude Code
+// CLI against the testkit's fake Messages API, and the testkit's ACP stand-in agent. Opt-in (it
+// rewrites checked-in fixtures): AGENTMUX_CAPTURE_TRANSCRIPTS=1 pnpm exec vitest run test/transcript-capture.test.ts
+import { writeFileSync } from "node:fs";
+import {
+  claudeBinary,
+  claudeEnv,
+  type FakeAnthropic,
+  standIn,
+  startFakeAnthropic,
+  tempDir,
+  until,
+} from "@agentmux/testkit";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { acp, claude, createSession, type Session } from "../src/index.js";
+import { closeAfterTest, collect, statusWhere } from "./helpers.js";
+
+const capture = process.env.AGENTMUX_CAPTURE_TRANSCRIPTS === "1";
+const fixture = (name: string) => new URL(`fixtures/transcripts/${name}`, import.meta.url);
+
+function text(out: ReturnType<typeof collect>): string {
+  return out.lines.map((l) => l.data.toString("utf8")).join("");
+}
+
+/** The number of lines of `type` in the transcript so far. */
+function count(out: ReturnType<typeof collect>, type: string): number {
+  return out.json().filter((j) => j.type === type).length;
+}
+
+/** Waits until the transcript holds `n` result lines and the turn is over. */
+async function results(s: Session, out: ReturnType<typeof collect>, n: number): Promise<void> {
+  await until(`result #${n}`, () => count(out, "result") >= n && !s.status.turnActive, 30_000);
+}
+
+describe.runIf(capture)("capture real transcripts", () => {
+  let fake: FakeAnthropic;
+  beforeAll(async () => {
+    fake = await startFakeAnthropic();
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it("claude: text, a tool allowed and denied, an API error, an interrupt", async () => {
+    const s = closeAfterTest(
+      createSession({
+        provider: claude(),
+        command: claudeBinary(),
+        cwd: tempDir("agentmux-cwd-"),
+        env: claudeEnv(fake.url),
+      }),
+    );
+    const out = collect(s);
+    s.send("reply hello from the fake model");
+    await results(s, out, 1);
+    s.send("tool touch one.txt");
+    const asking = await statusWhere(s, (st) => st.needsInput.length > 0);
+    s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
+    await results(s, out, 2);
+    s.send("tool touch two.txt");
+    const again = await statusWhere(s, (st) => st.needsInput.length > 0);
+    s.respond(again.needsInput[0]?.requestId as string, { behavior: "deny", message: "not today" });
+    await results(s, out, 3);
+    s.send("error 400");
+    await results(s, out, 4);
+    s.send("slow 40");
+    await until("streaming", () => s.status.turnActive && count(out, "system") >= 5);
+    await new Promise((r) => setTimeout(r, 1000)); // a few chunks into the answer
+    s.interrupt();
+    await results(s, out, 5);
+    await s.stop();
+    writeFileSync(fixture("claude.ndjson"), text(out));
+  });
+
+  it("claude with partial messages, resumed, and an API retry", async () => {
+    const env = claudeEnv(fake.url);
+    const cwd = tempDir("agentmux-cwd-");
+    const first = closeAfterTest(
+      createSession({ provider: claude({ partialMessages: true }), command: claudeBinary(), cwd, env }),
+    );
+    const out1 = collect(first);
+    first.send("reply streamed words");
+    await results(first, out1, 1);
+    const sessionId = first.sessionId;
+    await first.stop();
+    const second = closeAfterTest(createSession({ provider: claude(), command: claudeBinary(), cwd, env, sessionId }));
+    const out2 = collect(second);
+    second.send("reply again");
+    await results(second, out2, 1);
+    second.send("error 429");
+    await until("a retry", () => text(out2).includes("api_retry"));
+    await second.stop({ force: true });
+    writeFileSync(fixture("claude-partial.ndjson"), text(out1));
+    writeFileSync(fixture("claude-resume-retry.ndjson"), text(out2));
+  });
+
+  it("acp: handshake, echo, a permission request, a cancelled prompt", async () => {
+    const s = closeAfterTest(
+      createSession({
+        provider: acp({ command: process.execPath, args: [standIn("acp-agent")] }),
+        cwd: tempDir("agentmux-acp-"),
+        env: { PATH: process.env.PATH },
+      }),
+    );
+    const out = collect(s);
+    const stopped = (n: number) => () =>
+      !s.status.turnActive &&
+      out.json().filter((j) => (j as { result?: { stopReason?: string } }).result?.stopReason).length >= n;
+    s.send("hello");
+    await until("turn 1", stopped(1));
+    s.send("perm");
+    const asking = await statusWhere(s, (st) => st.needsInput.length === 1);
+    s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
+    await until("turn 2", stopped(2));
+    s.send("slow");
+    await until("three chunks", () => text(out).includes("chunk2 "));
+    s.interrupt();
+    await until("turn 3", stopped(3));
+    await s.stop();
+    writeFileSync(fixture("acp.ndjson"), text(out));
+  });
+});
