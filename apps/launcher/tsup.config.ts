@@ -2,10 +2,12 @@ import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
 import { library } from "../../tsup.config.base.ts";
 
-// The command: one file per entry, dependencies bundled except srv (spawned, never linked).
+// The command: bundled (dependencies included, except srv: spawned, never linked) and split, so
+// that each verb loads only its own code.
 export default defineConfig({
   ...library,
-  entry: ["src/bin.ts"],
+  entry: ["src/bin.ts", "src/cli.ts"],
+  splitting: true,
   dts: false,
   define: {
     __LAUNCHER_VERSION__: JSON.stringify(

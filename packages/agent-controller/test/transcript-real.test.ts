@@ -1,6 +1,8 @@
-// Regenerates test/fixtures/transcripts/{claude,acp}.ndjson from real runs: the pinned Claude Code
-// CLI against the testkit's fake Messages API, and the testkit's ACP stand-in agent. Opt-in (it
-// rewrites checked-in fixtures): AGENTMUX_CAPTURE_TRANSCRIPTS=1 pnpm exec vitest run test/transcript-capture.test.ts
+// The transcript model understands what the real programs print today: the pinned Claude Code CLI
+// against the testkit's fake Messages API, and the testkit's ACP stand-in agent, each run through
+// text, tools allowed and denied, API errors, retries and interrupts; no line of theirs may come
+// out as an `unknown` event. With AGENTMUX_CAPTURE_TRANSCRIPTS=1 the same runs also rewrite
+// test/fixtures/transcripts/{claude,acp}*.ndjson (the checked-in evidence the unit tests read).
 import { writeFileSync } from "node:fs";
 import {
   claudeBinary,
@@ -11,8 +13,9 @@ import {
   tempDir,
   until,
 } from "@agentmux/testkit";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acp, claude, createSession, type Session } from "../src/index.js";
+import { normalizeChunk } from "../src/transcript/index.js";
 import { closeAfterTest, collect, statusWhere } from "./helpers.js";
 
 const capture = process.env.AGENTMUX_CAPTURE_TRANSCRIPTS === "1";
@@ -32,7 +35,14 @@ async function results(s: Session, out: ReturnType<typeof collect>, n: number): 
   await until(`result #${n}`, () => count(out, "result") >= n && !s.status.turnActive, 30_000);
 }
 
-describe.runIf(capture)("capture real transcripts", () => {
+/** Checks that every line normalizes to known events, and keeps the lines as a fixture when asked. */
+function understood(provider: "claude" | "acp", name: string, lines: string): void {
+  const unknown = normalizeChunk(provider, lines, { final: true }).events.filter((e) => e.type === "unknown");
+  expect(unknown).toEqual([]);
+  if (capture) writeFileSync(fixture(name), lines);
+}
+
+describe("real transcripts are understood", () => {
   let fake: FakeAnthropic;
   beforeAll(async () => {
     fake = await startFakeAnthropic();
@@ -64,12 +74,13 @@ describe.runIf(capture)("capture real transcripts", () => {
     s.send("error 400");
     await results(s, out, 4);
     s.send("slow 40");
-    await until("streaming", () => s.status.turnActive && count(out, "system") >= 5);
-    await new Promise((r) => setTimeout(r, 1000)); // a few chunks into the answer
+    // The model has begun its 8 s answer: interrupt it midway.
+    await until("the model streaming", () => fake.requests.some((r) => JSON.stringify(r).includes("slow 40")));
+    await until("the turn", () => s.status.turnActive);
     s.interrupt();
     await results(s, out, 5);
     await s.stop();
-    writeFileSync(fixture("claude.ndjson"), text(out));
+    understood("claude", "claude.ndjson", text(out));
   });
 
   it("claude with partial messages, resumed, and an API retry", async () => {
@@ -90,8 +101,8 @@ describe.runIf(capture)("capture real transcripts", () => {
     second.send("error 429");
     await until("a retry", () => text(out2).includes("api_retry"));
     await second.stop({ force: true });
-    writeFileSync(fixture("claude-partial.ndjson"), text(out1));
-    writeFileSync(fixture("claude-resume-retry.ndjson"), text(out2));
+    understood("claude", "claude-partial.ndjson", text(out1));
+    understood("claude", "claude-resume-retry.ndjson", text(out2));
   });
 
   it("acp: handshake, echo, a permission request, a cancelled prompt", async () => {
@@ -117,6 +128,6 @@ describe.runIf(capture)("capture real transcripts", () => {
     s.interrupt();
     await until("turn 3", stopped(3));
     await s.stop();
-    writeFileSync(fixture("acp.ndjson"), text(out));
+    understood("acp", "acp.ndjson", text(out));
   });
 });

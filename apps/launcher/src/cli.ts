@@ -1,0 +1,205 @@
+// agentmux: starts and supervises agentmux-srv, and drives a fleet of agents from the shell.
+// Verbs talk to the running srv over its Unix socket with the common-ipc protocol; srv's code is
+// never linked (it is found, spawned and spoken to). Each verb's code loads when it runs, so a
+// verb pays only for what it needs.
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { z } from "zod";
+import { EXIT, LauncherError } from "./errors.js";
+import { launcherPaths, resolveDataDir } from "./paths.js";
+import { isAlive, readRunFile } from "./run-file.js";
+import type { VerbContext } from "./verbs.js";
+
+const verbs = () => import("./verbs.js");
+const supervise = () => import("./supervise.js");
+
+declare const __LAUNCHER_VERSION__: string;
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const err = (text: string) => process.stderr.write(`${text}\n`);
+
+const Env = z.object({
+  AGENTMUX_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).optional(),
+});
+
+const program = new Command("agentmux")
+  .description("Run AI coding agents side by side: start agentmux-srv, then create, drive, watch and stop agents.")
+  .version(__LAUNCHER_VERSION__)
+  .option("--data-dir <dir>", "data dir (default: $AGENTMUX_DATA_HOME, else $XDG_DATA_HOME/agentmux)")
+  .option("--json", "machine-readable output")
+  .showHelpAfterError()
+  .exitOverride();
+
+const dataDir = () => resolveDataDir(program.opts<{ dataDir?: string }>().dataDir, process.env);
+const ctx = (): VerbContext => ({ dataDir: dataDir(), json: program.opts<{ json?: boolean }>().json === true, out });
+
+program
+  .command("start")
+  .description("start agentmux-srv and supervise it (Ctrl-C stops it); with --detach, return once it is ready")
+  .option("--instance <name>", "instance name", "default")
+  .option("--detach", "run in the background and return once srv is ready")
+  .action(async (opts: { instance: string; detach?: boolean }) => {
+    const env = Env.safeParse(process.env);
+    if (!env.success)
+      throw new LauncherError("srv_error", `bad environment: ${env.error.issues[0]?.message}`, EXIT.usage);
+    if (opts.detach) {
+      process.exitCode = await detach(opts.instance);
+      return;
+    }
+    const { runStart } = await supervise();
+    process.exitCode = await runStart({
+      dataDir: dataDir(),
+      instance: opts.instance,
+      env: process.env,
+      ...(env.data.AGENTMUX_READY_TIMEOUT_MS ? { readyMs: env.data.AGENTMUX_READY_TIMEOUT_MS } : {}),
+      out,
+      err,
+    });
+  });
+
+program
+  .command("stop")
+  .description("stop the running agentmux (srv stops its agents first)")
+  .action(async () => {
+    const run = readRunFile(dataDir());
+    if (!run) throw notRunning();
+    process.kill(run.launcher_pid, "SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (isAlive(run.launcher_pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (isAlive(run.launcher_pid))
+      throw new LauncherError("srv_error", `launcher pid ${run.launcher_pid} did not stop within 10 s`);
+    out(ctx().json ? JSON.stringify({ stopped: true }) : "agentmux stopped");
+  });
+
+program
+  .command("status")
+  .description("whether agentmux runs, where, since when")
+  .action(async () => {
+    const run = readRunFile(dataDir());
+    const { describeRun } = await supervise();
+    if (ctx().json) out(JSON.stringify(run ? { running: true, ...run } : { running: false }));
+    else out(run ? `${describeRun(run)}\n  since      ${run.started_at}` : `agentmux is not running on ${dataDir()}`);
+    if (!run) process.exitCode = EXIT.notRunning;
+  });
+
+const agent = program.command("agent").description("create, drive, watch and stop agents");
+agent
+  .command("new <provider>")
+  .description("create an agent (claude, codex, gemini or acp); it starts on its first message")
+  .requiredOption("--name <name>", "its name, unique in the workspace")
+  .option("--cwd <dir>", "its working directory (default: here; created when missing)")
+  .option("--workspace <name|id>", "the workspace (default: the first)")
+  .option("--command <path>", "the CLI to run (default: the provider's command on PATH)")
+  .argument("[args...]", "extra arguments for the CLI (after --)")
+  .action(
+    async (
+      provider: string,
+      args: string[],
+      opts: { name: string; cwd?: string; workspace?: string; command?: string },
+    ) => {
+      if (!["claude", "codex", "gemini", "acp"].includes(provider))
+        throw new LauncherError(
+          "srv_error",
+          `unknown provider "${provider}" (claude, codex, gemini or acp)`,
+          EXIT.usage,
+        );
+      await (await verbs()).agentNew(ctx(), provider, { ...opts, args });
+    },
+  );
+agent
+  .command("ls")
+  .description("every agent: status, session, tokens, cost")
+  .action(async () => (await verbs()).agentLs(ctx()));
+agent
+  .command("send <name> <message>")
+  .description('send a message ("-" reads it from stdin) and print the reply as it comes, until the turn ends')
+  .option("--no-wait", "return once it is sent")
+  .action(async (name: string, message: string, opts: { wait: boolean }) => {
+    const text = message === "-" ? readFileSync(0, "utf8") : message;
+    await (await verbs()).agentSend(ctx(), name, text, opts.wait);
+  });
+agent
+  .command("logs <name>")
+  .description("the agent's transcript, readable (or --raw lines); -f keeps following it")
+  .option("-f, --follow", "keep printing what it writes")
+  .option("--since <offset>", "from this byte offset", "0")
+  .option("--raw", "the stored lines as they are")
+  .action(async (name: string, opts: { follow?: boolean; since: string; raw?: boolean }) =>
+    (await verbs()).agentLogs(ctx(), name, opts.follow === true, Number(opts.since) || 0, opts.raw === true),
+  );
+agent
+  .command("stop <name>")
+  .description("stop the agent's process (its conversation resumes on the next message)")
+  .option("--force", "SIGKILL at once")
+  .action(async (name: string, opts: { force?: boolean }) =>
+    (await verbs()).agentControl(ctx(), name, "stop", opts.force === true),
+  );
+agent
+  .command("interrupt <name>")
+  .description("interrupt the running turn")
+  .action(async (name: string) => (await verbs()).agentControl(ctx(), name, "interrupt"));
+agent
+  .command("rm <name>")
+  .description("stop the agent and delete it with its transcript")
+  .action(async (name: string) => (await verbs()).agentRm(ctx(), name));
+
+function notRunning(): LauncherError {
+  return new LauncherError(
+    "not_running",
+    `agentmux is not running on ${dataDir()}; start it with: agentmux start --detach`,
+    EXIT.notRunning,
+  );
+}
+
+/** Starts a launcher in the background (output to launcher.log) and returns once its srv is ready. */
+async function detach(instance: string): Promise<number> {
+  const dir = dataDir();
+  const paths = launcherPaths(dir);
+  const running = readRunFile(dir);
+  const { describeRun } = await supervise();
+  if (running) {
+    out(`already running (launcher pid ${running.launcher_pid})\n${describeRun(running)}`);
+    return EXIT.ok;
+  }
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const log = openSync(paths.logFile, "a");
+  const child = spawn(
+    process.execPath,
+    [process.argv[1] as string, "--data-dir", dir, "start", "--instance", instance],
+    {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: process.env,
+    },
+  );
+  closeSync(log);
+  child.unref();
+  let exited: number | null = null;
+  child.once("exit", (code) => {
+    exited = code ?? 1;
+  });
+  for (;;) {
+    const run = readRunFile(dir);
+    if (run && run.launcher_pid === child.pid) {
+      out(`${describeRun(run)}\n\nstop it with: agentmux stop`);
+      return EXIT.ok;
+    }
+    if (exited !== null) {
+      const tail = readFileSync(paths.logFile, "utf8").trimEnd().split("\n").slice(-10).join("\n");
+      err(`agentmux: the background launcher exited (${exited}):\n${tail}`);
+      return exited === 0 ? EXIT.ok : EXIT.failed;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  else if (e instanceof LauncherError) {
+    err(`agentmux: ${e.message}`);
+    process.exitCode = e.exitCode;
+  } else throw e;
+}
