@@ -1,4 +1,5 @@
 import { type BusEvent, type Command, type CommandOf, isLayoutCommand, routeOf } from "@agentmux/common-ipc";
+import { agentName, nameTaken, tagAfter } from "./agent-names.js";
 import { Emitter } from "./emit.js";
 import { snapshot } from "./snapshot.js";
 import type { DecideContext, ReducerState } from "./state.js";
@@ -162,6 +163,11 @@ const moveTab: Handler<"move_tab"> = (state, cmd, _ctx, out) => {
   if (!state.tabs.has(cmd.tab_id)) return out.reject(`move_tab: tab not found: ${cmd.tab_id}`);
   const index = src.tabIds.indexOf(cmd.tab_id);
   if (index < 0) return out.reject(`move_tab: tab ${cmd.tab_id} is not in workspace ${cmd.src_workspace_id}`);
+  const moving = new Set(state.tabs.get(cmd.tab_id)?.blockIds);
+  for (const blockId of moving) {
+    const taken = nameTaken(state, cmd.dst_workspace_id, agentName(state.agentTags.get(blockId)), moving);
+    if (taken) return out.reject(`move_tab: ${taken}`);
+  }
   const remaining = without(src.tabIds, index);
   const newSrcActive = src.activeTabId === cmd.tab_id ? (remaining[0] ?? null) : src.activeTabId;
   out.emit({
@@ -178,7 +184,10 @@ const moveTab: Handler<"move_tab"> = (state, cmd, _ctx, out) => {
 // --- block -----------------------------------------------------------------
 
 const createBlock: Handler<"create_block"> = (state, cmd, ctx, out) => {
-  if (!state.tabs.has(cmd.tab_id)) return out.reject(`create_block: tab not found: ${cmd.tab_id}`);
+  const tab = state.tabs.get(cmd.tab_id);
+  if (!tab) return out.reject(`create_block: tab not found: ${cmd.tab_id}`);
+  const taken = nameTaken(state, tab.workspaceId, agentName(tagAfter(undefined, cmd.meta)));
+  if (taken) return out.reject(`create_block: ${taken}`);
   out.emit({ event: "block_created", tab_id: cmd.tab_id, block_id: ctx.newId(), meta: cmd.meta });
 };
 
@@ -188,7 +197,14 @@ const deleteBlock: Handler<"delete_block"> = (state, cmd, _ctx, out) => {
 };
 
 const updateBlockMeta: Handler<"update_block_meta"> = (state, cmd, _ctx, out) => {
-  if (!state.blocks.has(cmd.block_id)) return out.reject(`update_block_meta: block not found: ${cmd.block_id}`);
+  const tabId = state.blocks.get(cmd.block_id);
+  if (tabId === undefined) return out.reject(`update_block_meta: block not found: ${cmd.block_id}`);
+  // Only a patch that names or un-names an agent is checked (srv's own session keys never are).
+  if ("view" in cmd.meta_patch || "agent:name" in cmd.meta_patch) {
+    const name = agentName(tagAfter(state.agentTags.get(cmd.block_id), cmd.meta_patch));
+    const taken = nameTaken(state, state.tabs.get(tabId)?.workspaceId, name, new Set([cmd.block_id]));
+    if (taken) return out.reject(`update_block_meta: ${taken}`);
+  }
   out.emit({ event: "block_meta_updated", block_id: cmd.block_id, meta_patch: cmd.meta_patch });
 };
 
@@ -200,6 +216,15 @@ const moveBlock: Handler<"move_block"> = (state, cmd, _ctx, out) => {
   const owner = state.blocks.get(cmd.block_id);
   if (owner === undefined) return out.reject(`move_block: block not found: ${cmd.block_id}`);
   if (owner !== cmd.src_tab_id) return out.reject(`move_block: block ${cmd.block_id} is not in tab ${cmd.src_tab_id}`);
+  if (dst.workspaceId !== src.workspaceId) {
+    const taken = nameTaken(
+      state,
+      dst.workspaceId,
+      agentName(state.agentTags.get(cmd.block_id)),
+      new Set([cmd.block_id]),
+    );
+    if (taken) return out.reject(`move_block: ${taken}`);
+  }
   const sameTab = cmd.src_tab_id === cmd.dst_tab_id;
   // A same-tab move removes the block first, then clamps against the shortened list.
   const dstLength = sameTab ? dst.blockIds.length - 1 : dst.blockIds.length;

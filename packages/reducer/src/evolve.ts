@@ -1,4 +1,5 @@
 import type { BusEvent } from "@agentmux/common-ipc";
+import { type AgentTag, tagAfter } from "./agent-names.js";
 import type { ReducerState, TabState, WorkspaceState } from "./state.js";
 
 function removeFrom(list: string[], id: string): number {
@@ -14,8 +15,16 @@ function insertAt(list: string[], index: number, id: string): void {
 function dropTab(state: ReducerState, tabId: string): void {
   const tab = state.tabs.get(tabId);
   if (!tab) return;
-  for (const b of tab.blockIds) state.blocks.delete(b);
+  for (const b of tab.blockIds) {
+    state.blocks.delete(b);
+    state.agentTags.delete(b);
+  }
   state.tabs.delete(tabId);
+}
+
+function setTag(state: ReducerState, blockId: string, tag: AgentTag | undefined): void {
+  if (tag === undefined) state.agentTags.delete(blockId);
+  else state.agentTags.set(blockId, tag);
 }
 
 function workspace(state: ReducerState, id: string): WorkspaceState | undefined {
@@ -120,12 +129,18 @@ export function evolve(state: ReducerState, ev: BusEvent): ReducerState {
       if (!t) break;
       t.blockIds.push(ev.block_id);
       state.blocks.set(ev.block_id, ev.tab_id);
+      setTag(state, ev.block_id, tagAfter(undefined, ev.meta));
       break;
     }
+    case "block_meta_updated":
+      if (state.blocks.has(ev.block_id))
+        setTag(state, ev.block_id, tagAfter(state.agentTags.get(ev.block_id), ev.meta_patch));
+      break;
     case "block_deleted": {
       const t = tab(state, ev.tab_id);
       if (t) removeFrom(t.blockIds, ev.block_id);
       state.blocks.delete(ev.block_id);
+      state.agentTags.delete(ev.block_id);
       break;
     }
     case "block_moved": {

@@ -35,6 +35,8 @@ const StateJson = z.strictObject({
   tabs: z.array(z.tuple([Id, z.strictObject({ workspaceId: Id, name: z.string(), blockIds: IdList })])),
   blocks: IdPairs,
   windows: IdPairs,
+  /** Absent in snapshots from before agent names were indexed: read as none. */
+  agentTags: z.array(z.tuple([Id, z.strictObject({ view: z.unknown(), name: z.unknown() })])).optional(),
 });
 export type StateJson = z.infer<typeof StateJson>;
 
@@ -49,6 +51,7 @@ export function stateToJson(state: Readonly<ReducerState>): StateJson {
     tabs: [...state.tabs],
     blocks: [...state.blocks],
     windows: [...state.windows],
+    agentTags: [...state.agentTags],
   };
 }
 
@@ -71,6 +74,9 @@ export function stateFromJson(json: unknown): { ok: true; state: ReducerState } 
       tabs: new Map(s.tabs),
       blocks: new Map(s.blocks),
       windows: new Map(s.windows),
+      agentTags: new Map(
+        (s.agentTags ?? []).map(([id, tag]) => [id, { view: tag.view ?? null, name: tag.name ?? null }]),
+      ),
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { ClientKind, LifecyclePhase } from "@agentmux/common-ipc";
+import type { AgentTag } from "./agent-names.js";
 
 export interface ProcessRecord {
   kind: ClientKind;
@@ -39,6 +40,8 @@ export interface ReducerState {
   blocks: Map<string, string>;
   /** window id -> workspace id */
   windows: Map<string, string>;
+  /** block id -> the block's `view` and `agent:name` meta, for blocks that set either (see agent-names.ts). */
+  agentTags: Map<string, AgentTag>;
 }
 
 export function initialState(): ReducerState {
@@ -51,6 +54,7 @@ export function initialState(): ReducerState {
     tabs: new Map(),
     blocks: new Map(),
     windows: new Map(),
+    agentTags: new Map(),
   };
 }
 

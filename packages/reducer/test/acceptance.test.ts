@@ -1,6 +1,14 @@
 import { parseEvent } from "@agentmux/common-ipc";
 import { describe, expect, it } from "vitest";
-import { decide, EventRing, initialState, LAYOUT_NOT_SUPPORTED, startSession } from "../src/index.js";
+import {
+  decide,
+  EventRing,
+  initialState,
+  LAYOUT_NOT_SUPPORTED,
+  startSession,
+  stateFromJson,
+  stateToJson,
+} from "../src/index.js";
 import { command, counterIds, Harness } from "./harness.js";
 
 const REGISTER = { cmd: "register", kind: "tool", pid: 100, version: "1.0" } as const;
@@ -254,6 +262,72 @@ describe("srv-protocol §7 acceptance checks (reducer level)", () => {
       blocks: [[b, t]],
       version: h.state.version,
     });
+  });
+});
+
+describe("agent names are unique per workspace (a pure rule over an index of agent blocks)", () => {
+  const agent = (name: string, extra: Record<string, string> = {}) => ({ view: "agent", "agent:name": name, ...extra });
+  function twoWorkspaces() {
+    const h = new Harness();
+    const a = h.one({ cmd: "create_workspace", name: "a" }, "workspace_created").workspace_id;
+    const b = h.one({ cmd: "create_workspace", name: "b" }, "workspace_created").workspace_id;
+    const tabA = h.run({ cmd: "create_tab", workspace_id: a, name: "" })[0] as { tab_id: string };
+    const tabB = h.run({ cmd: "create_tab", workspace_id: b, name: "" })[0] as { tab_id: string };
+    return { h, a, b, tabA: tabA.tab_id, tabB: tabB.tab_id };
+  }
+  const refusal = (events: { event: string }[]) => (events[0] as { message?: string }).message;
+
+  it("create_block with a name another agent of the workspace has is refused; elsewhere, or not an agent, it is not", () => {
+    const { h, tabA, tabB } = twoWorkspaces();
+    const alice = h.one({ cmd: "create_block", tab_id: tabA, meta: agent("alice") }, "block_created").block_id;
+    expect(refusal(h.run({ cmd: "create_block", tab_id: tabA, meta: agent("alice") }))).toBe(
+      `create_block: agent name "alice" is already used by block ${alice} in this workspace`,
+    );
+    expect(h.run({ cmd: "create_block", tab_id: tabB, meta: agent("alice") })[0]?.event).toBe("block_created");
+    expect(h.run({ cmd: "create_block", tab_id: tabA, meta: { "agent:name": "alice" } })[0]?.event).toBe(
+      "block_created",
+    );
+  });
+
+  it("renaming into a taken name is refused; srv's session keys on a block are never checked; deleting frees the name", () => {
+    const { h, tabA } = twoWorkspaces();
+    const alice = h.one({ cmd: "create_block", tab_id: tabA, meta: agent("alice") }, "block_created").block_id;
+    const bob = h.one({ cmd: "create_block", tab_id: tabA, meta: agent("bob") }, "block_created").block_id;
+    expect(refusal(h.run({ cmd: "update_block_meta", block_id: bob, meta_patch: { "agent:name": "alice" } }))).toMatch(
+      /already used by block/,
+    );
+    expect(h.run({ cmd: "update_block_meta", block_id: bob, meta_patch: { "session:active_pid": 7 } })[0]?.event).toBe(
+      "block_meta_updated",
+    );
+    h.run({ cmd: "delete_block", tab_id: tabA, block_id: alice });
+    expect(h.run({ cmd: "update_block_meta", block_id: bob, meta_patch: { "agent:name": "alice" } })[0]?.event).toBe(
+      "block_meta_updated",
+    );
+    expect(h.state.agentTags.get(bob)).toEqual({ view: "agent", name: "alice" });
+  });
+
+  it("moving a block or a tab into a workspace where its agent's name is taken is refused", () => {
+    const { h, a, b, tabA, tabB } = twoWorkspaces();
+    h.one({ cmd: "create_block", tab_id: tabA, meta: agent("alice") }, "block_created");
+    const other = h.one({ cmd: "create_block", tab_id: tabB, meta: agent("alice") }, "block_created").block_id;
+    expect(
+      refusal(h.run({ cmd: "move_block", block_id: other, src_tab_id: tabB, dst_tab_id: tabA, dst_index: 0 })),
+    ).toMatch(/^move_block: agent name "alice" is already used/);
+    h.run({ cmd: "create_tab", workspace_id: b, name: "" });
+    expect(
+      refusal(h.run({ cmd: "move_tab", tab_id: tabB, src_workspace_id: b, dst_workspace_id: a, dst_index: 0 })),
+    ).toMatch(/^move_tab: agent name "alice" is already used/);
+  });
+
+  it("the index survives a snapshot round trip, and an old snapshot without it reads as empty", () => {
+    const { h, tabA } = twoWorkspaces();
+    h.one({ cmd: "create_block", tab_id: tabA, meta: agent("alice") }, "block_created");
+    const json = JSON.parse(JSON.stringify(stateToJson(h.state)));
+    const back = stateFromJson(json);
+    expect(back.ok && back.state.agentTags).toEqual(h.state.agentTags);
+    delete json.agentTags;
+    const old = stateFromJson(json);
+    expect(old.ok && old.state.agentTags.size).toBe(0);
   });
 });
 

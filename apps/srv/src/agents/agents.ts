@@ -206,7 +206,6 @@ export class Agents {
     const { store, logger, transcripts } = this.#options;
     const block = await store.objects.mustGet("block", blockId);
     const meta = parseAgentMeta(blockId, block.meta);
-    await this.#checkNameUnique(blockId, meta["agent:name"]);
     const controller = await this.#load();
     const launch = launchFor(controller, blockId, meta, this.#options.launch);
     const offset = await transcripts.open(blockId);
@@ -231,24 +230,6 @@ export class Agents {
     session.output$.subscribe((line) => transcripts.append(blockId, line.data));
     session.status$.subscribe(() => void this.#track(this.#sync(blockId, running)));
     return running;
-  }
-
-  /** The name belongs to the agent of the workspace that was used first (has run, or runs now). */
-  async #checkNameUnique(blockId: string, name: string | undefined): Promise<void> {
-    if (name === undefined) return;
-    const { dispatcher, store } = this.#options;
-    const state = dispatcher.state;
-    const tab = state.tabs.get(state.blocks.get(blockId) ?? "");
-    const workspace = tab ? state.workspaces.get(tab.workspaceId) : undefined;
-    for (const tabId of workspace?.tabIds ?? []) {
-      for (const other of state.tabs.get(tabId)?.blockIds ?? []) {
-        if (other === blockId) continue;
-        const o = await store.objects.get("block", other);
-        const used = this.#sessions.has(other) || typeof o?.meta["session:id"] === "string";
-        if (used && o?.meta.view === "agent" && o.meta["agent:name"] === name)
-          throw new AgentMetaError(`agent name "${name}" is already used by block ${other} in this workspace`);
-      }
-    }
   }
 
   /**
