@@ -9,9 +9,10 @@ import { z } from "zod";
 import { EXIT, LauncherError } from "./errors.js";
 import { launcherPaths, resolveDataDir } from "./paths.js";
 import { isAlive, readRunFile } from "./run-file.js";
-import type { VerbContext } from "./verbs.js";
+import type { VerbContext } from "./verbs/common.js";
 
-const verbs = () => import("./verbs.js");
+const verbs = () => import("./verbs/agent.js");
+const fleetVerbs = () => import("./verbs/fleet.js");
 const supervise = () => import("./supervise.js");
 
 declare const __LAUNCHER_VERSION__: string;
@@ -143,6 +144,77 @@ agent
   .command("rm <name>")
   .description("stop the agent and delete it with its transcript")
   .action(async (name: string) => (await verbs()).agentRm(ctx(), name));
+
+for (const [verb, decision] of [
+  ["approve", "allow"],
+  ["deny", "deny"],
+] as const) {
+  agent
+    .command(`${verb} <name> [request-id]`)
+    .description(`${verb} the permission request the agent waits on (the only one, or the one named)`)
+    .option("--message <text>", "a reason the agent reads")
+    .action(async (name: string, requestId: string | undefined, opts: { message?: string }) =>
+      (await verbs()).agentRespond(ctx(), name, decision, requestId, opts.message),
+    );
+}
+
+const workspace = program.command("workspace").description("list, create and remove workspaces");
+workspace
+  .command("ls")
+  .description("every workspace")
+  .action(async () => (await fleetVerbs()).workspaceLs(ctx()));
+workspace
+  .command("new <name>")
+  .description("a new workspace")
+  .action(async (name: string) => (await fleetVerbs()).workspaceNew(ctx(), name));
+workspace
+  .command("rm <name|id>")
+  .description("remove a workspace with its tabs and agents")
+  .option("--force", "even its last tab")
+  .action(async (which: string, opts: { force?: boolean }) =>
+    (await fleetVerbs()).workspaceRm(ctx(), which, opts.force === true),
+  );
+
+const tab = program.command("tab").description("list, create and remove tabs");
+tab
+  .command("ls")
+  .description("every tab (of one workspace with --workspace)")
+  .option("--workspace <name|id>", "only this workspace's")
+  .action(async (opts: { workspace?: string }) => (await fleetVerbs()).tabLs(ctx(), opts.workspace));
+tab
+  .command("new [name]")
+  .description("a new tab (in the first workspace, or --workspace)")
+  .option("--workspace <name|id>", "where")
+  .action(async (name: string | undefined, opts: { workspace?: string }) =>
+    (await fleetVerbs()).tabNew(ctx(), name ?? "", opts.workspace),
+  );
+tab
+  .command("rm <name|id>")
+  .description("remove a tab with its agents")
+  .option("--workspace <name|id>", "the tab's workspace")
+  .option("--force", "even a workspace's last tab")
+  .action(async (which: string, opts: { workspace?: string; force?: boolean }) =>
+    (await fleetVerbs()).tabRm(ctx(), which, opts.workspace, opts.force === true),
+  );
+
+program
+  .command("events")
+  .description("srv's events (version, kind, fields), from the start or --since; -f keeps following")
+  .option("--since <version>", "after this version", "0")
+  .option("-f, --follow", "keep printing new events")
+  .action(async (opts: { since: string; follow?: boolean }) =>
+    (await fleetVerbs()).events(ctx(), Number(opts.since) || 0, opts.follow === true),
+  );
+
+program
+  .command("completion <shell>")
+  .description("print a completion script for bash or zsh (e.g. source <(agentmux completion bash))")
+  .action(async (shell: string) => {
+    if (shell !== "bash" && shell !== "zsh")
+      throw new LauncherError("srv_error", `no completion for "${shell}" (bash or zsh)`, EXIT.usage);
+    const { completionScript } = await import("./completion.js");
+    out(completionScript(program, shell));
+  });
 
 function notRunning(): LauncherError {
   return new LauncherError(

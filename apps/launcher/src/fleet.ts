@@ -15,6 +15,8 @@ export interface AgentView {
   costUsd: number;
   lastActivity: string | null;
   fault: string | null;
+  /** Permission requests it is waiting on. */
+  requests: { id: string; tool: string }[];
 }
 
 type Meta = Record<string, unknown>;
@@ -77,6 +79,7 @@ export function foldAgents(events: readonly BusEvent[]): AgentView[] {
       costUsd: Number(usage.cost_usd ?? 0),
       lastActivity: null,
       fault: s?.fault?.message ?? null,
+      requests: (s?.requests ?? []).map((r) => ({ id: r.request_id, tool: r.tool })),
     });
   }
   return agents;

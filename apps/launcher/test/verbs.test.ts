@@ -1,6 +1,7 @@
 // The agent verbs against a real srv started by `agentmux start --detach`, driving the real
 // Claude Code CLI against a fake Messages API (the only fake: the model server).
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { claudeBinary, claudeEnv, type FakeAnthropic, startFakeAnthropic, tempDir, until } from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +98,80 @@ describe("agentmux agent …", () => {
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain('an agent named "alice" already exists');
   }, 60_000);
+
+  it("approve and deny answer the permission request the agent waits on", async () => {
+    const cwd = tempDir();
+    expect(
+      (await verb(["agent", "new", "claude", "--name", "carol", "--cwd", cwd, "--command", claudeBinary()])).code,
+    ).toBe(0);
+    expect((await verb(["agent", "approve", "carol"])).stderr).toContain("carol is not waiting on any request");
+    expect((await verb(["agent", "send", "carol", "tool touch allowed.txt", "--no-wait"])).code).toBe(0);
+    await until(
+      "carol to ask",
+      async () => (await verb(["agent", "ls"])).stdout.match(/carol\s+claude\s+needs input/),
+      30_000,
+    );
+    const approved = await verb(["agent", "approve", "carol"]);
+    expect(approved.code, approved.stderr).toBe(0);
+    await until("the file", () => existsSync(join(cwd, "allowed.txt")), 30_000);
+    await until("carol idle", async () => (await verb(["agent", "ls"])).stdout.match(/carol\s+claude\s+idle/), 30_000);
+    expect((await verb(["agent", "send", "carol", "tool touch denied.txt", "--no-wait"])).code).toBe(0);
+    await until(
+      "carol to ask again",
+      async () => (await verb(["agent", "ls"])).stdout.match(/carol\s+claude\s+needs input/),
+      30_000,
+    );
+    const denied = await verb(["agent", "deny", "carol", "--message", "not that one"]);
+    expect(denied.code, denied.stderr).toBe(0);
+    await until(
+      "carol idle again",
+      async () => (await verb(["agent", "ls"])).stdout.match(/carol\s+claude\s+idle/),
+      30_000,
+    );
+    expect(existsSync(join(cwd, "denied.txt"))).toBe(false);
+    expect((await verb(["agent", "rm", "carol"])).code).toBe(0);
+  }, 120_000);
+
+  it("workspace and tab ls/new/rm, and events", async () => {
+    expect((await verb(["workspace", "new", "review"])).code).toBe(0);
+    expect((await verb(["workspace", "ls"])).stdout).toMatch(/^review\s+0\s+/m);
+    expect((await verb(["tab", "new", "checks", "--workspace", "review"])).code).toBe(0);
+    const tabs = JSON.parse((await verb(["--json", "tab", "ls", "--workspace", "review"])).stdout) as {
+      name: string;
+    }[];
+    expect(tabs.map((t) => t.name)).toEqual(["checks"]);
+    expect((await verb(["tab", "rm", "checks", "--workspace", "review", "--force"])).code).toBe(0);
+    expect((await verb(["workspace", "rm", "review"])).code).toBe(0);
+    expect((await verb(["workspace", "ls"])).stdout).not.toMatch(/^review\s/m);
+    expect((await verb(["workspace", "rm", "review"])).stderr).toContain('no workspace "review"');
+    const evs = (await verb(["--json", "events", "--since", "0"])).stdout.trim().split("\n");
+    const kinds = evs.map((l) => (JSON.parse(l) as { event: string }).event);
+    expect(kinds).toEqual(
+      expect.arrayContaining(["workspace_created", "tab_created", "tab_deleted", "workspace_deleted"]),
+    );
+    const versions = evs.map((l) => (JSON.parse(l) as { version: number }).version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+  }, 60_000);
+
+  it("completion: a bash script made from the command tree completes commands, subcommands and options", async () => {
+    const script = join(tempDir(), "completion.sh");
+    writeFileSync(script, (await verb(["completion", "bash"])).stdout);
+    const complete = (...words: string[]) =>
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `source ${script}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(" ")}); COMP_CWORD=${words.length - 1}; _agentmux; echo "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: "utf8" },
+      ).trim();
+    expect(complete("agentmux", "ag")).toBe("agent");
+    expect(complete("agentmux", "agent", "").split(" ")).toEqual(
+      expect.arrayContaining(["new", "send", "logs", "approve"]),
+    );
+    expect(complete("agentmux", "agent", "logs", "alice", "--").split(" ")).toEqual(["--follow", "--since", "--raw"]);
+    expect((await verb(["completion", "fish"])).code).toBe(2);
+  });
 
   it("stop and rm", async () => {
     expect((await verb(["agent", "stop", "alice"])).code).toBe(0);

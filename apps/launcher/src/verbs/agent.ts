@@ -1,26 +1,10 @@
 import { resolve } from "node:path";
 import type { Event } from "@agentmux/common-ipc";
-import { SrvClient } from "./client.js";
-import { EXIT, LauncherError } from "./errors.js";
-import { type AgentView, foldAgents } from "./fleet.js";
-import { TranscriptPrinter } from "./render.js";
-
-export interface VerbContext {
-  dataDir: string;
-  json: boolean;
-  out: (text: string) => void;
-}
-
-type Of<K extends Event["event"]> = Extract<Event, { event: K }>;
-
-async function withClient<T>(ctx: VerbContext, fn: (client: SrvClient) => Promise<T>): Promise<T> {
-  const { client } = await SrvClient.connect(ctx.dataDir);
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
-}
+import type { SrvClient } from "../client.js";
+import { EXIT, LauncherError } from "../errors.js";
+import { type AgentView, foldAgents } from "../fleet.js";
+import { TranscriptPrinter } from "../render.js";
+import { type Of, table, type VerbContext, withClient } from "./common.js";
 
 async function agents(client: SrvClient): Promise<AgentView[]> {
   return foldAgents(await client.history(0));
@@ -205,8 +189,37 @@ export async function agentRm(ctx: VerbContext, name: string): Promise<void> {
   });
 }
 
-/** Columns padded to their widest cell. */
-export function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")).join("\n");
+/** Answers the agent's permission request (the only one pending, or the one named). */
+export async function agentRespond(
+  ctx: VerbContext,
+  name: string,
+  decision: "allow" | "deny",
+  requestId: string | undefined,
+  message: string | undefined,
+): Promise<void> {
+  await withClient(ctx, async (client) => {
+    const agent = await agentNamed(client, name);
+    const pending = agent.requests;
+    const request = requestId ?? (pending.length === 1 ? pending[0]?.id : undefined);
+    if (request === undefined) {
+      throw new LauncherError(
+        "srv_error",
+        pending.length === 0
+          ? `${name} is not waiting on any request`
+          : `${name} is waiting on ${pending.length} requests; name one: ${pending.map((r) => `${r.id} (${r.tool})`).join(", ")}`,
+      );
+    }
+    await client.call({
+      cmd: "agent_respond",
+      block_id: agent.blockId,
+      request_id: request,
+      decision,
+      ...(message ? { message } : {}),
+    });
+    ctx.out(
+      ctx.json
+        ? JSON.stringify({ request_id: request, decision })
+        : `${name}: ${decision === "allow" ? "approved" : "denied"} ${request}`,
+    );
+  });
 }
