@@ -198,6 +198,11 @@ tab
   );
 
 program
+  .command("top")
+  .description("a live view of every agent (status, session, tokens, cost), redrawn as things change")
+  .action(async () => (await import("./verbs/top.js")).top(ctx()));
+
+program
   .command("events")
   .description("srv's events (version, kind, fields), from the start or --since; -f keeps following")
   .option("--since <version>", "after this version", "0")

@@ -173,6 +173,16 @@ describe("agentmux agent …", () => {
     expect((await verb(["completion", "fish"])).code).toBe(2);
   });
 
+  it("top draws the fleet, and draws it again as agents change, with their last lines", async () => {
+    const view = agentmux(["top"], { dataDir, env });
+    await until("the first frame", () => /alice\s+claude\s+idle/.test(view.stdout()), 20_000);
+    expect((await verb(["agent", "send", "alice", "reply a line for top", "--no-wait"])).code).toBe(0);
+    await until("alice's last line", () => /last lines:\n {2}alice: .*a line for top/.test(view.stdout()), 30_000);
+    expect(view.stdout().split("agentmux top — ").length).toBeGreaterThan(2);
+    view.child.kill("SIGINT");
+    expect(await view.exit).toBe(0);
+  }, 60_000);
+
   it("stop and rm", async () => {
     expect((await verb(["agent", "stop", "alice"])).code).toBe(0);
     const ls = await verb(["agent", "ls"]);

@@ -70,18 +70,7 @@ export async function agentLs(ctx: VerbContext): Promise<void> {
   await withClient(ctx, async (client) => {
     const list = await agents(client);
     if (ctx.json) return ctx.out(JSON.stringify(list));
-    if (list.length === 0)
-      return ctx.out("no agents yet; create one with: agentmux agent new claude --name alice --cwd .");
-    const rows = list.map((a) => [
-      a.name ?? a.blockId.slice(0, 8),
-      a.provider,
-      a.status,
-      a.sessionId?.slice(0, 8) ?? "-",
-      `${a.tokensIn}/${a.tokensOut}`,
-      `$${a.costUsd.toFixed(4)}`,
-      a.cwd,
-    ]);
-    ctx.out(table([["NAME", "PROVIDER", "STATUS", "SESSION", "TOKENS IN/OUT", "COST", "CWD"], ...rows]));
+    ctx.out(agentTable(list));
   });
 }
 
@@ -187,6 +176,21 @@ export async function agentRm(ctx: VerbContext, name: string): Promise<void> {
     await client.call({ cmd: "delete_block", tab_id: agent.tabId, block_id: agent.blockId });
     ctx.out(ctx.json ? JSON.stringify({ removed: name }) : `${name}: removed`);
   });
+}
+
+/** The agents as a table (or what to do when there are none). */
+export function agentTable(list: readonly AgentView[]): string {
+  if (list.length === 0) return "no agents yet; create one with: agentmux agent new claude --name alice --cwd .";
+  const rows = list.map((a) => [
+    a.name ?? a.blockId.slice(0, 8),
+    a.provider,
+    a.status,
+    a.sessionId?.slice(0, 8) ?? "-",
+    `${a.tokensIn}/${a.tokensOut}`,
+    `$${a.costUsd.toFixed(4)}`,
+    a.cwd,
+  ]);
+  return table([["NAME", "PROVIDER", "STATUS", "SESSION", "TOKENS IN/OUT", "COST", "CWD"], ...rows]);
 }
 
 /** Answers the agent's permission request (the only one pending, or the one named). */
