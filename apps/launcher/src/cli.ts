@@ -40,12 +40,13 @@ program
   .description("start agentmux-srv and supervise it (Ctrl-C stops it); with --detach, return once it is ready")
   .option("--instance <name>", "instance name", "default")
   .option("--detach", "run in the background and return once srv is ready")
-  .action(async (opts: { instance: string; detach?: boolean }) => {
+  .option("--host <command>", "a program to run beside srv, given its endpoints and key in AGENTMUX_* variables")
+  .action(async (opts: { instance: string; detach?: boolean; host?: string }) => {
     const env = Env.safeParse(process.env);
     if (!env.success)
       throw new LauncherError("srv_error", `bad environment: ${env.error.issues[0]?.message}`, EXIT.usage);
     if (opts.detach) {
-      process.exitCode = await detach(opts.instance);
+      process.exitCode = await detach(opts.instance, opts.host);
       return;
     }
     const { runStart } = await supervise();
@@ -54,6 +55,7 @@ program
       instance: opts.instance,
       env: process.env,
       ...(env.data.AGENTMUX_READY_TIMEOUT_MS ? { readyMs: env.data.AGENTMUX_READY_TIMEOUT_MS } : {}),
+      ...(opts.host === undefined ? {} : { host: opts.host }),
       out,
       err,
     });
@@ -230,7 +232,7 @@ function notRunning(): LauncherError {
 }
 
 /** Starts a launcher in the background (output to launcher.log) and returns once its srv is ready. */
-async function detach(instance: string): Promise<number> {
+async function detach(instance: string, host: string | undefined): Promise<number> {
   const dir = dataDir();
   const paths = launcherPaths(dir);
   const running = readRunFile(dir);
@@ -241,15 +243,12 @@ async function detach(instance: string): Promise<number> {
   }
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const log = openSync(paths.logFile, "a");
-  const child = spawn(
-    process.execPath,
-    [process.argv[1] as string, "--data-dir", dir, "start", "--instance", instance],
-    {
-      detached: true,
-      stdio: ["ignore", log, log],
-      env: process.env,
-    },
-  );
+  const args = ["--data-dir", dir, "start", "--instance", instance, ...(host === undefined ? [] : ["--host", host])];
+  const child = spawn(process.execPath, [process.argv[1] as string, ...args], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: process.env,
+  });
   closeSync(log);
   child.unref();
   let exited: number | null = null;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import { EXIT, LauncherError } from "./errors.js";
+import { Host } from "./host.js";
 import { launcherPaths } from "./paths.js";
 import { type RunFile, readRunFile, removeRunFile, writeKeyFile, writeRunFile } from "./run-file.js";
 import { findSrv } from "./srv-bin.js";
@@ -24,6 +25,8 @@ export interface StartOptions {
   instance: string;
   env: NodeJS.ProcessEnv;
   readyMs?: number;
+  /** A host program to run beside srv (a shell command line; see Host). */
+  host?: string;
   out: (line: string) => void;
   err: (line: string) => void;
 }
@@ -107,6 +110,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       stopped();
+      await host?.stop();
       const current = srv;
       if (current !== undefined && current.child.exitCode === null && current.child.signalCode === null) {
         current.child.stdin?.end();
@@ -118,6 +122,20 @@ export async function runStart(options: StartOptions): Promise<number> {
     })();
     return stopping;
   };
+  let hostGaveUp = false;
+  const host =
+    options.host === undefined
+      ? undefined
+      : new Host({
+          command: options.host,
+          authKey,
+          env: options.env,
+          err,
+          onEnd: (end) => {
+            hostGaveUp = end === "gave_up";
+            void stop();
+          },
+        });
   const onSignal = () => void stop();
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
 
@@ -156,6 +174,8 @@ export async function runStart(options: StartOptions): Promise<number> {
       };
       writeRunFile(dataDir, run);
       out(crashes.length === 0 ? `${describeRun(run)}\n\nCtrl-C stops it.` : `srv restarted (pid ${run.srv_pid})`);
+      // The host runs on srv's current endpoints: (re)started after every srv start.
+      await host?.start(run);
       const ended = await Promise.race([srv.exited, stopRequested.then(() => undefined)]);
       if (ended === undefined || stopping !== undefined) break;
       if (ended.code === 0) break; // srv stopped by itself, cleanly
@@ -179,6 +199,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     }
   } finally {
     await stop();
+    if (hostGaveUp) code = EXIT.failed;
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(signal, onSignal);
     removeRunFile(dataDir, process.pid);
     lock.close();
