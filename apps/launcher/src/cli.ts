@@ -43,8 +43,7 @@ program
   .option("--host <command>", "a program to run beside srv, given its endpoints and key in AGENTMUX_* variables")
   .action(async (opts: { instance: string; detach?: boolean; host?: string }) => {
     const env = Env.safeParse(process.env);
-    if (!env.success)
-      throw new LauncherError("srv_error", `bad environment: ${env.error.issues[0]?.message}`, EXIT.usage);
+    if (!env.success) throw new LauncherError("usage", `bad environment: ${env.error.issues[0]?.message}`, EXIT.usage);
     if (opts.detach) {
       process.exitCode = await detach(opts.instance, opts.host);
       return;
@@ -102,11 +101,7 @@ agent
       opts: { name: string; cwd?: string; workspace?: string; command?: string },
     ) => {
       if (!["claude", "codex", "gemini", "acp"].includes(provider))
-        throw new LauncherError(
-          "srv_error",
-          `unknown provider "${provider}" (claude, codex, gemini or acp)`,
-          EXIT.usage,
-        );
+        throw new LauncherError("usage", `unknown provider "${provider}" (claude, codex, gemini or acp)`, EXIT.usage);
       await (await verbs()).agentNew(ctx(), provider, { ...opts, args });
     },
   );
@@ -218,7 +213,7 @@ program
   .description("print a completion script for bash or zsh (e.g. source <(agentmux completion bash))")
   .action(async (shell: string) => {
     if (shell !== "bash" && shell !== "zsh")
-      throw new LauncherError("srv_error", `no completion for "${shell}" (bash or zsh)`, EXIT.usage);
+      throw new LauncherError("usage", `no completion for "${shell}" (bash or zsh)`, EXIT.usage);
     const { completionScript } = await import("./completion.js");
     out(completionScript(program, shell));
   });

@@ -7,6 +7,8 @@ import { type RunFile, readRunFile } from "./run-file.js";
 export class SrvClient {
   readonly #socket: net.Socket;
   readonly #listeners = new Set<(ev: Event) => void>();
+  /** Rejecters of every call in flight, told when the connection closes. */
+  readonly #waiting = new Set<() => void>();
   #ids = 0;
   #closed = false;
 
@@ -22,6 +24,8 @@ export class SrvClient {
     });
     socket.on("close", () => {
       this.#closed = true;
+      // Whatever waits on srv learns that it is gone, rather than waiting for ever.
+      for (const onGone of this.#waiting) onGone();
     });
     socket.on("error", () => {});
   }
@@ -57,9 +61,9 @@ export class SrvClient {
    */
   call(cmd: CommandInput, done?: (ev: Event) => boolean): Promise<Event> {
     const reqId = `cli-${process.pid}-${++this.#ids}`;
-    return new Promise((resolve, reject) => {
+    return this.#wait((resolve, reject) => {
       const off = this.on((ev) => {
-        if (ev.event === "error" && (ev.req_id === reqId || (cmd.cmd === "register" && ev.version === 0))) {
+        if (ev.event === "error" && ev.req_id === reqId) {
           off();
           reject(new LauncherError("srv_error", `srv: ${ev.code}: ${ev.message}`, EXIT.failed));
         } else if (done ? done(ev) : ev.req_id === reqId) {
@@ -68,7 +72,38 @@ export class SrvClient {
         }
       });
       this.#socket.write(`${JSON.stringify({ ...cmd, req_id: reqId })}\n`);
+      return off;
     });
+  }
+
+  /** A promise that also rejects (srv went away) if the connection closes first. */
+  #wait<T>(start: (resolve: (v: T) => void, reject: (e: unknown) => void) => () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#closed) return reject(gone());
+      let off = () => {};
+      const onGone = () => {
+        off();
+        reject(gone());
+      };
+      this.#waiting.add(onGone);
+      const settle =
+        <A>(fn: (a: A) => void) =>
+        (a: A) => {
+          this.#waiting.delete(onGone);
+          fn(a);
+        };
+      off = start(settle(resolve), settle(reject));
+    });
+  }
+
+  /** Resolves with `pick`'s first answer among the events from now on (rejects if srv goes away). */
+  until<T>(pick: (ev: Event) => T | undefined): Promise<T> {
+    return this.#wait((resolve) =>
+      this.on((ev) => {
+        const value = pick(ev);
+        if (value !== undefined) resolve(value);
+      }),
+    );
   }
 
   /** Sends without waiting. */
@@ -80,7 +115,8 @@ export class SrvClient {
   async history(since = 0): Promise<BusEvent[]> {
     const events: BusEvent[] = [];
     const reqId = `cli-${process.pid}-${++this.#ids}`;
-    await new Promise<void>((resolve, reject) => {
+    let truncated = false;
+    await this.#wait<void>((resolve, reject) => {
       const off = this.on((ev) => {
         if (ev.req_id !== reqId) return;
         if (ev.event === "error") {
@@ -88,6 +124,7 @@ export class SrvClient {
           reject(new LauncherError("srv_error", `srv: ${ev.code}: ${ev.message}`));
         } else if (ev.event === "event_list") {
           events.push(...ev.events);
+          truncated ||= ev.truncated;
           if (!ev.more) {
             off();
             resolve();
@@ -95,17 +132,24 @@ export class SrvClient {
         }
       });
       this.#socket.write(`${JSON.stringify({ cmd: "get_events", since, req_id: reqId })}\n`);
+      return off;
     });
+    // The fleet is folded from the whole history: a log that no longer reaches back would hide agents.
+    if (truncated && since === 0)
+      throw new LauncherError(
+        "srv_error",
+        "srv's event log no longer reaches back to the start; the agent list would be incomplete",
+      );
     return events;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
   }
 
   close(): void {
     if (!this.#closed) this.#socket.end(`${JSON.stringify({ cmd: "goodbye" })}\n`);
   }
+}
+
+function gone(): LauncherError {
+  return new LauncherError("not_running", "the connection to srv closed (srv stopped?)", EXIT.notRunning);
 }
 
 function notRunning(dataDir: string): LauncherError {

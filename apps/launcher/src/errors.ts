@@ -6,7 +6,7 @@ export type LauncherErrorCode =
   | "srv_start_timeout"
   | "srv_migration_failed"
   | "srv_exited_before_ready"
-  | "srv_crashed"
+  | "usage"
   | "not_running"
   | "srv_error";
 

@@ -13,7 +13,6 @@ export interface AgentView {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
-  lastActivity: string | null;
   fault: string | null;
   /** Permission requests it is waiting on. */
   requests: { id: string; tool: string }[];
@@ -77,7 +76,6 @@ export function foldAgents(events: readonly BusEvent[]): AgentView[] {
       tokensIn: Number(usage.input_tokens ?? 0),
       tokensOut: Number(usage.output_tokens ?? 0),
       costUsd: Number(usage.cost_usd ?? 0),
-      lastActivity: null,
       fault: s?.fault?.message ?? null,
       requests: (s?.requests ?? []).map((r) => ({ id: r.request_id, tool: r.tool })),
     });

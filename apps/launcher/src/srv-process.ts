@@ -23,6 +23,8 @@ export interface SrvStartOptions {
   readyMs?: number;
   /** Told what to show a person while srv starts (migrations and their progress). */
   onProgress?: (line: string) => void;
+  /** A stop asked for while srv starts: srv is killed and the start fails at once. */
+  signal?: AbortSignal;
 }
 
 /** A running srv, ready (it printed ESTART). */
@@ -100,6 +102,9 @@ export async function startSrvProcess(options: SrvStartOptions): Promise<SrvProc
         if (tail.length > SRV_PROCESS_DEFAULTS.tailLines) tail.shift();
     }
   };
+  const onAbort = () => fail(new LauncherError("srv_exited_before_ready", "stopped while srv was starting"));
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (text: string) => {
     buffer += text;
@@ -129,6 +134,7 @@ export async function startSrvProcess(options: SrvStartOptions): Promise<SrvProc
   } finally {
     clearTimeout(deadline);
     clearInterval(progress);
+    options.signal?.removeEventListener("abort", onAbort);
   }
 }
 

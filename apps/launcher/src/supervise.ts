@@ -14,8 +14,12 @@ export const SUPERVISE_DEFAULTS = Object.freeze({
   restartWindowMs: 120_000,
   /** First restart delay, doubled for each further one. */
   backoffMs: 250,
-  /** How long srv gets to stop (it stops its agents first) before it is SIGKILLed. */
-  stopGraceMs: 1500,
+  /**
+   * How long srv gets to stop before it is SIGKILLed: longer than srv's own 2 s shutdown deadline
+   * (its agents' stop ladder, then its clients), so an orderly stop is never cut short; srv kills
+   * what is left of its agents at its deadline itself.
+   */
+  stopGraceMs: 3000,
   /** How long a second launcher waits for the first one's run file. */
   waitForOtherMs: 30_000,
 });
@@ -103,6 +107,8 @@ export async function runStart(options: StartOptions): Promise<number> {
 
   let srv: SrvProcess | undefined;
   let stopping: Promise<void> | undefined;
+  /** Aborts a start in progress when a stop comes first. */
+  const aborted = new AbortController();
   let stopped!: () => void;
   const stopRequested = new Promise<void>((r) => {
     stopped = r;
@@ -110,6 +116,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       stopped();
+      aborted.abort();
       await host?.stop();
       const current = srv;
       if (current !== undefined && current.child.exitCode === null && current.child.signalCode === null) {
@@ -152,6 +159,7 @@ export async function runStart(options: StartOptions): Promise<number> {
           env: options.env,
           ...(options.readyMs === undefined ? {} : { readyMs: options.readyMs }),
           onProgress: err,
+          signal: aborted.signal,
         });
       } catch (e) {
         if (e instanceof LauncherError && stopping === undefined) {

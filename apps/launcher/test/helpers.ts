@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { tempDir } from "@agentmux/testkit";
+import { onCleanup, tempDir } from "@agentmux/testkit";
 
 const BIN = join(import.meta.dirname, "..", "dist", "bin.js");
 
@@ -28,5 +28,12 @@ export function agentmux(args: string[], options: { dataDir?: string; env?: Reco
     stderr += d;
   });
   const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  // No launcher (and so no srv) outlives its test: stopped as a person would, and waited for.
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await exit;
+    }
+  });
   return { child, dataDir, stdout: () => stdout, stderr: () => stderr, exit };
 }

@@ -13,6 +13,11 @@ const STANDIN = join(import.meta.dirname, "fixtures", "standin-srv.mjs");
 const runFile = (dataDir: string) =>
   RunFile.parse(JSON.parse(readFileSync(join(dataDir, "launcher", "run.json"), "utf8")));
 
+async function finished(l: Launcher): Promise<{ code: number | null; stdout: string }> {
+  const code = await l.exit;
+  return { code, stdout: l.stdout() };
+}
+
 async function ready(l: Launcher): Promise<RunFile> {
   await until("the launcher to be ready", () => l.stdout().includes("Ctrl-C stops it."), 30_000);
   return runFile(l.dataDir);
@@ -95,6 +100,16 @@ describe("agentmux start", () => {
     expect(await l.exit).toBe(0);
   }, 30_000);
 
+  it("a stop while srv is still starting (migrating) kills it and exits at once", async () => {
+    const s = standin("slow-migration", { AGENTMUX_STANDIN_DELAY_MS: "60000" });
+    const l = agentmux(["start"], { env: s.env });
+    await until("the migration to start", () => l.stderr().includes("migrating the data dir"), 20_000);
+    l.child.kill("SIGTERM");
+    expect(await l.exit).toBe(0);
+    expect(isRunning(Number(readFileSync(s.pidFile, "utf8")))).toBe(false);
+    expect(existsSync(join(l.dataDir, "launcher", "run.json"))).toBe(false);
+  }, 30_000);
+
   it("MIGRATION-FAILED fails at once with srv's reason, and srv is killed", async () => {
     const s = standin("migration-failed");
     const started = Date.now();
@@ -158,6 +173,23 @@ describe("agentmux start", () => {
     const ls = agentmux(["agent", "ls"], { dataDir: l.dataDir });
     expect(await ls.exit).toBe(0);
     expect(ls.stdout()).toContain("no agents yet");
+  }, 60_000);
+
+  it("a verb waiting on srv when srv dies fails at once with exit 3, not hanging", async () => {
+    const l = agentmux(["start"]);
+    const run = await ready(l);
+    const agent = await stubbornAgent(run.pipe as string);
+    expect(agent.pgid).toBeGreaterThan(0);
+    // The stubborn agent's turn never ends: `agent send` waits on it.
+    const names = JSON.parse((await finished(agentmux(["--json", "agent", "ls"], { dataDir: l.dataDir }))).stdout) as {
+      blockId: string;
+    }[];
+    const waiting = agentmux(["agent", "send", names[0]?.blockId as string, "more"], { dataDir: l.dataDir });
+    // The agent took the message (it starts one more child per message): the send now waits on the turn.
+    await until("the agent to take the message", () => groupMembers(agent.pgid).length === 3, 20_000);
+    process.kill(run.srv_pid, "SIGKILL");
+    expect(await waiting.exit).toBe(3);
+    expect(waiting.stderr()).toContain("the connection to srv closed");
   }, 60_000);
 
   it("srv crashing more than 3 times in 120 s: the launcher gives up, exit 1, with srv's last lines", async () => {

@@ -96,7 +96,7 @@ describe("agentmux agent …", () => {
     expect(elsewhere.stderr()).toContain("start it with: agentmux start --detach");
     const dup = await verb(["agent", "new", "claude", "--name", "alice"]);
     expect(dup.code).toBe(1);
-    expect(dup.stderr).toContain('an agent named "alice" already exists');
+    expect(dup.stderr).toMatch(/agent name "alice" is already used by block \S+ in this workspace/);
   }, 60_000);
 
   it("approve and deny answer the permission request the agent waits on", async () => {

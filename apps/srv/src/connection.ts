@@ -105,15 +105,16 @@ export class Connection {
     this.#inbox = [];
     this.#subscription.unsubscribe();
     this.#output?.unsubscribe();
-    const pid = this.#pid;
-    if (pid !== null && !this.#saidGoodbye) {
-      // Synthetic goodbye, so the pid can register again.
-      void this.#inflight.then(() =>
-        this.#services.dispatcher.submit({ cmd: "goodbye" }, { registeredPid: pid }).catch((err: unknown) => {
-          this.#services.logger.warn({ err, pid }, "synthetic goodbye failed");
-        }),
-      );
-    }
+    if (this.#pid !== null && !this.#saidGoodbye) this.#goodbye(this.#pid);
+  }
+
+  /** A synthetic goodbye for a client that went away without one, so its pid can register again. */
+  #goodbye(pid: number): void {
+    void this.#inflight.then(() =>
+      this.#services.dispatcher.submit({ cmd: "goodbye" }, { registeredPid: pid }).catch((err: unknown) => {
+        this.#services.logger.warn({ err, pid }, "synthetic goodbye failed");
+      }),
+    );
   }
 
   close(): void {
@@ -184,8 +185,16 @@ export class Connection {
     this.#sink.send(wireText(ev));
   }
 
+  /** A private reply; a client that stopped reading its replies is told `lagged` and closed, like for broadcasts. */
   #reply(text: string): void {
-    if (!this.#closed) this.#sink.send(text);
+    if (this.#closed) return;
+    if (this.#sink.buffered() > this.#services.maxBufferedBytes) {
+      this.#services.logger.warn({ conn: this.id }, "client too slow: lagged (replies were not read in time)");
+      this.#sink.send(replyText(errorEvent("lagged", "too slow: replies were not read in time", { fatal: true })));
+      this.close();
+      return;
+    }
+    this.#sink.send(text);
   }
 
   /** Sends private replies, waiting for the client to read when a long one (a catch-up) fills its queue. */
@@ -232,7 +241,10 @@ export class Connection {
     await this.#inflight;
     if (cmd.cmd === "register") {
       const events = await this.#services.dispatcher.submit(cmd, { registeredPid: null });
-      if (events.some((e) => e.event === "registered")) this.#pid = cmd.pid;
+      if (!events.some((e) => e.event === "registered")) return;
+      this.#pid = cmd.pid;
+      // The client went away while its register was being committed: it says goodbye all the same.
+      if (this.#closed) this.#goodbye(cmd.pid);
       return;
     }
     const fatal = cmd.cmd === "goodbye";

@@ -233,7 +233,14 @@ export class Dispatcher {
       }
       for (const ev of batch) {
         this.#ring.push(ev);
-        for (const listener of this.#listeners) listener(ev);
+        for (const listener of this.#listeners) {
+          // A subscriber's bug must not stop the single writer.
+          try {
+            listener(ev);
+          } catch (err) {
+            this.#logger.error({ err, event: ev.event }, "an event subscriber failed");
+          }
+        }
       }
       jobs.forEach((job, i) => {
         job.resolve(results[i] as BusEvent[]);

@@ -73,7 +73,7 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
   const lock = await FileLock.acquire(join(config.dataDir, "db", "srv.lock"), `pid ${process.pid}`);
   const cleanup: (() => Promise<void>)[] = [() => lock.release()];
   const unwind = async () => {
-    for (const fn of cleanup.reverse()) await fn().catch(() => {});
+    for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => {});
   };
   try {
     const { authKey, authKeyFile } = ensureAuthKey(config);
@@ -147,21 +147,24 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
       maxFrameBytes: options.maxFrameBytes ?? SRV_DEFAULTS.maxFrameBytes,
       maxBufferedBytes: config.clientBufferBytes,
     };
+    // Each transport is closed by `close` (or a failed start) as soon as it is bound.
+    const transports: { close(graceMs: number): Promise<void> }[] = [];
     let pipe: Awaited<ReturnType<typeof listenUnix>> | undefined;
     try {
       pipe = await listenUnix(config.pipePath, services, nextId);
+      transports.push(pipe);
     } catch (err) {
       logger.warn({ err, path: config.pipePath }, "could not bind the Unix socket; serving HTTP and WebSocket only");
     }
+    cleanup.push(() => Promise.all(transports.map((t) => t.close(SRV_DEFAULTS.closeGraceMs))).then(() => {}));
     const web = await listenWeb(
       { webPort: config.webPort, wsPort: config.wsPort, authKey, srvVersion: SRV_VERSION, startedAt },
       services,
       nextId,
     );
-    const closeTransports = () =>
-      Promise.all([pipe?.close(SRV_DEFAULTS.closeGraceMs), web.close(SRV_DEFAULTS.closeGraceMs)]).then(() => {});
+    transports.push(web);
     // Agents go first (cleanup runs in reverse): no agent may outlive srv because a client would not let go.
-    cleanup.push(closeTransports, () => agents.close());
+    cleanup.push(() => agents.close());
     logger.info({ web: web.web, ws: web.ws, pipe: pipe?.address, version: dispatcher.version }, "srv ready");
     return {
       estart: {

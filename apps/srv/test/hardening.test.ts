@@ -187,6 +187,30 @@ describe("startup", () => {
   }, 60_000);
 });
 
+describe("clients that vanish", () => {
+  it("a client gone while its register was being committed still says goodbye: its pid may register again", async () => {
+    const srv = await Srv.start();
+    for (let i = 0; i < 20; i++) {
+      const pid = 7100 + i;
+      const quick = await PipeClient.connect(srv.pipe);
+      quick.send({ cmd: "register", kind: "tool", pid, version: "t" });
+      quick.socket.destroy();
+      const next = await PipeClient.connect(srv.pipe);
+      // Either it registers at once, or once the synthetic goodbye is through: never refused for good.
+      await until(`pid ${pid} to register again`, async () => {
+        next.send({ cmd: "register", kind: "tool", pid, version: "t" });
+        // A ping answers pong once this connection is registered, and not_registered before.
+        const answer = await next.call(
+          { cmd: "ping", nonce: pid },
+          (e) => (e.event === "pong" && e.nonce === pid) || (e.event === "error" && e.code === "not_registered"),
+        );
+        return answer.event === "pong";
+      });
+      next.socket.destroy();
+    }
+  }, 60_000);
+});
+
 describe("hostile input", () => {
   const deep = (n: number) =>
     `{"cmd":"create_block","tab_id":"t","meta":${'{"a":'.repeat(n)}1${"}".repeat(n)},"req_id":"deep"}`;

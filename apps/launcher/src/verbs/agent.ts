@@ -12,7 +12,14 @@ async function agents(client: SrvClient): Promise<AgentView[]> {
 
 async function agentNamed(client: SrvClient, name: string): Promise<AgentView> {
   const all = await agents(client);
-  const found = all.find((a) => a.name === name || a.blockId === name);
+  const matches = all.filter((a) => a.name === name || a.blockId === name);
+  // Names are unique per workspace: the same name in two workspaces needs the block id.
+  if (matches.length > 1)
+    throw new LauncherError(
+      "srv_error",
+      `"${name}" names ${matches.length} agents (one per workspace); use a block id: ${matches.map((a) => a.blockId).join(", ")}`,
+    );
+  const found = matches[0];
   if (!found) {
     const names = all.map((a) => a.name ?? a.blockId).join(", ") || "none yet";
     throw new LauncherError(
@@ -34,8 +41,6 @@ export interface NewAgentOptions {
 
 export async function agentNew(ctx: VerbContext, provider: string, options: NewAgentOptions): Promise<void> {
   await withClient(ctx, async (client) => {
-    if ((await agents(client)).some((a) => a.name === options.name))
-      throw new LauncherError("srv_error", `an agent named "${options.name}" already exists`);
     const snap = (await client.call(
       { cmd: "get_srv_snapshot" },
       (e) => e.event === "srv_snapshot",
@@ -78,19 +83,23 @@ export async function agentSend(ctx: VerbContext, name: string, message: string,
   await withClient(ctx, async (client) => {
     const agent = await agentNamed(client, name);
     const printer = new TranscriptPrinter(agent.provider, ctx.json, ctx.out);
+    if (!wait) {
+      await client.call({ cmd: "agent_send", block_id: agent.blockId, message });
+      return ctx.out(ctx.json ? JSON.stringify({ sent: true }) : `sent to ${name}`);
+    }
     let sawTurn = false;
-    const done = new Promise<Of<"agent_status">>((resolveDone) => {
-      client.on((ev) => {
-        if (ev.event === "block_output" && ev.block_id === agent.blockId) printer.push(ev.data);
-        if (ev.event !== "agent_status" || ev.block_id !== agent.blockId) return;
-        // The turn ends when a turn that ran is over, or fails (a start that failed, a turn that did).
-        if (ev.turn_active) sawTurn = true;
-        else if (sawTurn || ev.fault !== null) resolveDone(ev);
-      });
+    const done = client.until((ev): Of<"agent_status"> | undefined => {
+      if (ev.event === "block_output" && ev.block_id === agent.blockId) printer.push(ev.data);
+      if (ev.event !== "agent_status" || ev.block_id !== agent.blockId) return undefined;
+      // The turn ends when a turn that ran is over, or fails (a start that failed, a turn that did).
+      if (ev.turn_active) sawTurn = true;
+      else if (sawTurn || ev.fault !== null) return ev;
+      return undefined;
     });
-    if (wait) client.send({ cmd: "subscribe_output", block_ids: [agent.blockId] });
+    // Handled here too: if the send itself is refused, nobody awaits the turn it never started.
+    done.catch(() => {});
+    client.send({ cmd: "subscribe_output", block_ids: [agent.blockId] });
     await client.call({ cmd: "agent_send", block_id: agent.blockId, message });
-    if (!wait) return ctx.out(ctx.json ? JSON.stringify({ sent: true }) : `sent to ${name}`);
     const end = await done;
     printer.end();
     if (end.fault)

@@ -167,7 +167,9 @@ export class Agents {
   async close(): Promise<void> {
     this.#closing = true;
     const deadlines = AGENTS_DEFAULTS.closeDeadlines;
-    await Promise.all([...this.#sessions.values()].map((r) => r.session.close({ deadlines })));
+    // Openings in flight end first (refused: srv is closing), so none is missed below.
+    await Promise.allSettled([...this.#opening.values()]);
+    await Promise.allSettled([...this.#sessions.values()].map((r) => r.session.close({ deadlines })));
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     await this.#options.transcripts.close();
     await this.#guardian?.close();
@@ -209,6 +211,9 @@ export class Agents {
     const controller = await this.#load();
     const launch = launchFor(controller, blockId, meta, this.#options.launch);
     const offset = await transcripts.open(blockId);
+    // The block may have been deleted, or srv begun stopping, while this agent was being opened.
+    if (this.#closing) throw new AgentNotRunningError(blockId, "cannot start: srv is shutting down");
+    if (!this.#options.dispatcher.state.blocks.has(blockId)) throw new AgentMetaError(`block ${blockId} was deleted`);
     this.#claims ??= new controller.ConversationClaims();
     const session = controller.createSession({
       provider: launch.provider,

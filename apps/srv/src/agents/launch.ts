@@ -9,7 +9,6 @@ type Controller = typeof import("@agentmux/agent-controller");
 
 /** How to start one agent, worked out from its block's meta. */
 export interface Launch {
-  meta: AgentBlockMeta;
   provider: Provider;
   cwd: string;
   command?: string;
@@ -60,7 +59,6 @@ export function launchFor(controller: Controller, blockId: string, meta: AgentBl
   }
   const command = meta["agent:command"];
   return {
-    meta,
     provider: providerFor(controller, meta),
     cwd,
     ...(command === undefined ? {} : { command: expandHome(command, ctx.home) }),

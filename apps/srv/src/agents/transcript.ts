@@ -132,7 +132,13 @@ export class Transcripts {
         for (let at = 0; at < batch.length; ) {
           const end = utf8Boundary(batch, Math.min(batch.length, at + TRANSCRIPT_DEFAULTS.pushBytes));
           const out = outputEvent(blockId, offset + at, batch.toString("utf8", at, end));
-          for (const listener of this.#listeners) listener(out);
+          for (const listener of this.#listeners) {
+            try {
+              listener(out);
+            } catch (err) {
+              this.#logger.error({ err, block: blockId }, "a transcript subscriber failed");
+            }
+          }
           at = end;
         }
         await this.#checkpoints.note(batch.length);

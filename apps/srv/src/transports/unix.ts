@@ -66,8 +66,12 @@ export async function listenUnix(path: string, services: Services, nextId: () =>
         },
         buffered: () => socket.writableLength,
         drained: async () => {
-          if (socket.writableNeedDrain && !socket.destroyed)
-            await Promise.race([once(socket, "drain"), once(socket, "close")]);
+          if (!socket.writableNeedDrain || socket.destroyed) return;
+          // One signal for both waits, so the loser's listener does not stay behind.
+          const done = new AbortController();
+          const opts = { signal: done.signal };
+          await Promise.race([once(socket, "drain", opts), once(socket, "close", opts)]).catch(() => {});
+          done.abort();
         },
         close: () => {
           socket.end();

@@ -122,7 +122,15 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     res.writeHead(200, { "content-type": "application/json" });
     let first = true;
     const write = async (text: string) => {
-      if (!res.write(`${first ? '{"events":[' : ","}${text}`)) await once(res, "drain");
+      if (!res.write(`${first ? '{"events":[' : ","}${text}`) && !res.destroyed) {
+        // A client that goes away mid-reply closes instead of draining.
+        const done = new AbortController();
+        await Promise.race([
+          once(res, "drain", { signal: done.signal }),
+          once(res, "close", { signal: done.signal }),
+        ]).catch(() => {});
+        done.abort();
+      }
       first = false;
     };
     for await (const text of replies) await write(text);
@@ -195,6 +203,7 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
         },
       },
       nextId(),
+      (paused) => (paused ? ws.pause() : ws.resume()),
     );
     let alive = true;
     const keepalive = setInterval(() => {
