@@ -1,6 +1,7 @@
 // The README's agentmux session, run exactly as written, in a shell, from the repository root:
 // the real Claude Code CLI (as `claude` on PATH) against the testkit's fake Messages API.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -41,11 +42,11 @@ describe("the README's session", () => {
     const dataDir = join(tempDir(), "data");
     // Whatever happens to the session, no launcher of it outlives the test.
     onCleanup(() => void execFileAsync(process.execPath, [LAUNCHER, "--data-dir", dataDir, "stop"]).catch(() => {}));
-    // Asynchronously: the fake model server answers from this very process.
-    const { stdout: out } = await execFileAsync("bash", ["-euo", "pipefail", "-c", session], {
+    // Asynchronously: the fake model server answers from this very process. No startup files
+    // (bash reads them when its stdin looks like a remote login's socket): the session as written.
+    const bash = spawn("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", session], {
       cwd: root,
-      encoding: "utf8",
-      timeout: 120_000,
+      stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...env,
         PATH: `${bin}:${process.env.PATH}`,
@@ -53,6 +54,16 @@ describe("the README's session", () => {
         XDG_RUNTIME_DIR: tempDir(),
       },
     });
+    let out = "";
+    let err = "";
+    bash.stdout.on("data", (d: Buffer) => {
+      out += d;
+    });
+    bash.stderr.on("data", (d: Buffer) => {
+      err += d;
+    });
+    const [code] = (await once(bash, "exit")) as [number | null];
+    expect(code, `the session failed:\n${out}\n${err}`).toBe(0);
     expect(out).toContain("agentmux is running");
     expect(out).toContain(`agent alice created (claude, ${env.HOME}/proj)`);
     expect(out).toMatch(/— turn done: .* in \/ .* out/);
