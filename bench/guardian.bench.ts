@@ -2,11 +2,10 @@
 // once one agent runs (the cost per srv) and the growth per further agent registered with it
 // (20 agents), against srv's own RSS with the same 20 agents (same run).
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emit } from "./lib.ts";
-import { cleanup, onLines, startSrv } from "./srv.ts";
+import { benchClient, cleanup, startSrv } from "./srv.ts";
 
 const AGENTS = 20;
 const work = mkdtempSync(join(tmpdir(), "bench-guardian-"));
@@ -43,27 +42,11 @@ function guardianOf(srvPid: number): number {
 }
 
 const srv = await startSrv();
-const socket = connect(srv.pipe);
-const waiting = new Map<string, (e: Record<string, unknown>) => void>();
-let tabId = "";
 const idle = new Set<string>();
-onLines(socket, (line) => {
-  const e = JSON.parse(line) as Record<string, unknown>;
-  if (e.event === "srv_snapshot") tabId = ((e.tabs as string[][])[0] as string[])[0] as string;
+const { socket, call, tabId } = await benchClient(srv.pipe, 971, (e) => {
   if (e.event === "agent_status" && e.pid !== null && e.turn_active === false && e.session_id !== null)
     idle.add(e.block_id as string);
-  for (const [key, resolve] of waiting) if (e.event === key || e.req_id === key) resolve(e);
 });
-const call = (cmd: Record<string, unknown>, until: string) =>
-  new Promise<Record<string, unknown>>((resolve) => {
-    waiting.set(until, (e) => {
-      waiting.delete(until);
-      resolve(e);
-    });
-    socket.write(`${JSON.stringify(cmd)}\n`);
-  });
-await call({ cmd: "register", kind: "tool", pid: 971, version: "bench" }, "registered");
-await call({ cmd: "get_srv_snapshot" }, "srv_snapshot");
 async function agents(n: number) {
   for (let i = idle.size; i < n; i++) {
     const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": work, "agent:command": cli };

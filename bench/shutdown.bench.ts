@@ -4,11 +4,10 @@
 // the CLI exits when its stdin closes. srv stops agents first, so this figure is
 // the stop ladder's cost for well-behaved agents.
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emit, median } from "./lib.ts";
-import { cleanup, onLines, startSrv } from "./srv.ts";
+import { benchClient, cleanup, startSrv } from "./srv.ts";
 
 const AGENTS = 10;
 const ROUNDS = 3;
@@ -37,26 +36,10 @@ chmodSync(cli, 0o755);
 /** Starts srv with `agents` agents mid-turn; resolves once every one is running its turn. */
 async function srvWithAgents(agents: number) {
   const srv = await startSrv();
-  const socket = connect(srv.pipe);
-  const waiting = new Map<string, (e: Record<string, unknown>) => void>();
   const busy = new Set<string>();
-  let tabId = "";
-  onLines(socket, (line) => {
-    const e = JSON.parse(line) as Record<string, unknown>;
-    if (e.event === "srv_snapshot") tabId = ((e.tabs as string[][])[0] as string[])[0] as string;
+  const { socket, call, tabId } = await benchClient(srv.pipe, 961, (e) => {
     if (e.event === "agent_status" && e.turn_active === true) busy.add(e.block_id as string);
-    for (const [key, resolve] of waiting) if (e.event === key || e.req_id === key) resolve(e);
   });
-  const call = (cmd: Record<string, unknown>, until: string) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      waiting.set(until, (e) => {
-        waiting.delete(until);
-        resolve(e);
-      });
-      socket.write(`${JSON.stringify(cmd)}\n`);
-    });
-  await call({ cmd: "register", kind: "tool", pid: 961, version: "bench" }, "registered");
-  await call({ cmd: "get_srv_snapshot" }, "srv_snapshot");
   for (let i = 0; i < agents; i++) {
     const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": work, "agent:command": cli };
     const created = await call({ cmd: "create_block", tab_id: tabId, meta, req_id: `b${i}` }, `b${i}`);

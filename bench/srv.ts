@@ -1,7 +1,7 @@
 // Helpers for benchmarks that run a real agentmux-srv process.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, parseSrvStderrLine } from "@agentmux/common-ipc";
@@ -77,4 +77,32 @@ export function onLines(socket: Socket, onLine: (line: string) => void): void {
       nl = buf.indexOf("\n");
     }
   });
+}
+
+type Frame = Record<string, unknown>;
+
+/**
+ * A registered NDJSON client of srv's Unix socket: `call` sends a command and resolves with the
+ * first event of the given kind or req_id; `onEvent` sees every event; `tabId` is the starter tab.
+ */
+export async function benchClient(pipe: string, pid: number, onEvent: (e: Frame) => void = () => {}) {
+  const socket = connect(pipe);
+  const waiting = new Map<string, (e: Frame) => void>();
+  onLines(socket, (line) => {
+    const e = JSON.parse(line) as Frame;
+    onEvent(e);
+    for (const [key, resolve] of waiting) if (e.event === key || e.req_id === key) resolve(e);
+  });
+  const call = (cmd: Frame, until: string) =>
+    new Promise<Frame>((resolve) => {
+      waiting.set(until, (e) => {
+        waiting.delete(until);
+        resolve(e);
+      });
+      socket.write(`${JSON.stringify(cmd)}\n`);
+    });
+  await call({ cmd: "register", kind: "tool", pid, version: "bench" }, "registered");
+  const snap = await call({ cmd: "get_srv_snapshot" }, "srv_snapshot");
+  const tabId = ((snap.tabs as string[][])[0] as string[])[0] as string;
+  return { socket, call, tabId };
 }

@@ -10,6 +10,7 @@ import {
   type FakeAnthropic,
   is,
   isRunning,
+  newTab,
   PipeClient,
   Srv,
   startFakeAnthropic,
@@ -34,19 +35,6 @@ async function start(dataDir?: string, env = claudeEnv(fake.url)) {
   return { srv, client, env };
 }
 
-/** A new workspace with one tab; returns the ids. */
-async function workspace(client: PipeClient) {
-  const ws = (await client.call(
-    { cmd: "create_workspace", name: "agents" },
-    is("workspace_created"),
-  )) as EventOf<"workspace_created">;
-  const tab = (await client.call(
-    { cmd: "create_tab", workspace_id: ws.workspace_id, name: "t" },
-    is("tab_created"),
-  )) as EventOf<"tab_created">;
-  return { workspaceId: ws.workspace_id, tabId: tab.tab_id };
-}
-
 async function agentBlock(client: PipeClient, tabId: string, name: string, cwd = tempDir("agent-cwd-")) {
   const meta = {
     view: "agent",
@@ -68,7 +56,7 @@ const turnDone = (blockId: string, minOutput = 1) =>
 describe("agents in srv", () => {
   it("two claude agents survive srv's SIGKILL mid-turn: no survivors, same sessions resumed, transcripts whole", async () => {
     const { srv, client, env } = await start();
-    const { tabId } = await workspace(client);
+    const tabId = await newTab(client);
     const a = await agentBlock(client, tabId, "alpha");
     const b = await agentBlock(client, tabId, "beta");
     client.send({ cmd: "subscribe_output", block_ids: [a, b] });
@@ -154,7 +142,7 @@ describe("agents in srv", () => {
 
   it("answers permission requests over the wire; deleting the block stops its agent; the key stays out of its env", async () => {
     const { client } = await start();
-    const { tabId } = await workspace(client);
+    const tabId = await newTab(client);
     const cwd = tempDir("agent-cwd-");
     const id = await agentBlock(client, tabId, "gamma", cwd);
     client.send({ cmd: "agent_send", block_id: id, message: "tool touch made.txt" });
@@ -187,7 +175,7 @@ describe("agents in srv", () => {
 
   it("refuses bad agent commands with typed errors and keeps serving", async () => {
     const { srv, client } = await start();
-    const { tabId } = await workspace(client);
+    const tabId = await newTab(client);
     const plain = (await client.call(
       { cmd: "create_block", tab_id: tabId, meta: { view: "term" } },
       is("block_created"),
@@ -224,7 +212,7 @@ describe("agents in srv", () => {
 
   it("stops every agent before it exits on SIGTERM", async () => {
     const { srv, client } = await start();
-    const { tabId } = await workspace(client);
+    const tabId = await newTab(client);
     const id = await agentBlock(client, tabId, "delta");
     client.send({ cmd: "agent_send", block_id: id, message: "slow 200" });
     const running = (await client.next(
@@ -260,7 +248,7 @@ require("node:readline").createInterface({ input: process.stdin }).on("line", as
     );
     chmodSync(cli, 0o755);
     const { srv, client } = await start();
-    const { tabId } = await workspace(client);
+    const tabId = await newTab(client);
     const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": dir, "agent:command": cli };
     const { block_id: id } = (await client.call(
       { cmd: "create_block", tab_id: tabId, meta },
