@@ -21,21 +21,21 @@ export interface AgentView {
 type Meta = Record<string, unknown>;
 
 /**
- * Folds srv's event history into the list of agent blocks (pure): block_created/meta_updated
- * carry the meta, agent_status the live state, deletions remove blocks.
+ * The fleet as srv's events tell it, kept up to date one event at a time: block_created and
+ * block_meta_updated carry the meta, agent_status the live state, deletions remove blocks.
+ * Holds one entry per block, however long it follows srv.
  */
-export function foldAgents(events: readonly BusEvent[]): AgentView[] {
-  const metas = new Map<string, { tabId: string; meta: Meta }>();
-  const status = new Map<string, Extract<BusEvent, { event: "agent_status" }>>();
-  const tabOf = new Map<string, string>();
-  for (const ev of events) {
+export class Fleet {
+  readonly #metas = new Map<string, { tabId: string; meta: Meta }>();
+  readonly #status = new Map<string, Extract<BusEvent, { event: "agent_status" }>>();
+
+  apply(ev: BusEvent): void {
     switch (ev.event) {
       case "block_created":
-        metas.set(ev.block_id, { tabId: ev.tab_id, meta: { ...(ev.meta ?? {}) } });
-        tabOf.set(ev.block_id, ev.tab_id);
+        this.#metas.set(ev.block_id, { tabId: ev.tab_id, meta: { ...(ev.meta ?? {}) } });
         break;
       case "block_meta_updated": {
-        const m = metas.get(ev.block_id);
+        const m = this.#metas.get(ev.block_id);
         for (const [k, v] of Object.entries(m ? ev.meta_patch : {})) {
           if (v === null) delete m?.meta[k];
           else if (m) m.meta[k] = v;
@@ -43,44 +43,60 @@ export function foldAgents(events: readonly BusEvent[]): AgentView[] {
         break;
       }
       case "block_moved": {
-        const m = metas.get(ev.block_id);
+        const m = this.#metas.get(ev.block_id);
         if (m) m.tabId = ev.dst_tab_id;
         break;
       }
       case "block_deleted":
-        metas.delete(ev.block_id);
+        this.#forget(ev.block_id);
         break;
       case "tab_deleted":
       case "workspace_deleted":
-        for (const id of ev.block_ids) metas.delete(id);
+        for (const id of ev.block_ids) this.#forget(id);
         break;
       case "agent_status":
-        status.set(ev.block_id, ev);
+        this.#status.set(ev.block_id, ev);
         break;
     }
   }
-  const agents: AgentView[] = [];
-  for (const [blockId, { tabId, meta }] of metas) {
-    if (meta.view !== "agent") continue;
-    const s = status.get(blockId);
-    const usage = (s?.usage ?? (meta["session:usage"] as Meta | undefined) ?? {}) as Meta;
-    agents.push({
-      blockId,
-      tabId,
-      name: typeof meta["agent:name"] === "string" ? meta["agent:name"] : null,
-      provider: String(meta["agent:provider"] ?? "?"),
-      cwd: String(meta["agent:cwd"] ?? ""),
-      sessionId: s?.session_id ?? (typeof meta["session:id"] === "string" ? meta["session:id"] : null),
-      status: statusOf(s, meta),
-      pid: s?.pid ?? null,
-      tokensIn: Number(usage.input_tokens ?? 0),
-      tokensOut: Number(usage.output_tokens ?? 0),
-      costUsd: Number(usage.cost_usd ?? 0),
-      fault: s?.fault?.message ?? null,
-      requests: (s?.requests ?? []).map((r) => ({ id: r.request_id, tool: r.tool })),
-    });
+
+  #forget(blockId: string): void {
+    this.#metas.delete(blockId);
+    this.#status.delete(blockId);
   }
-  return agents;
+
+  /** The agent blocks now. */
+  agents(): AgentView[] {
+    const agents: AgentView[] = [];
+    for (const [blockId, { tabId, meta }] of this.#metas) {
+      if (meta.view !== "agent") continue;
+      const s = this.#status.get(blockId);
+      const usage = (s?.usage ?? (meta["session:usage"] as Meta | undefined) ?? {}) as Meta;
+      agents.push({
+        blockId,
+        tabId,
+        name: typeof meta["agent:name"] === "string" ? meta["agent:name"] : null,
+        provider: String(meta["agent:provider"] ?? "?"),
+        cwd: String(meta["agent:cwd"] ?? ""),
+        sessionId: s?.session_id ?? (typeof meta["session:id"] === "string" ? meta["session:id"] : null),
+        status: statusOf(s, meta),
+        pid: s?.pid ?? null,
+        tokensIn: Number(usage.input_tokens ?? 0),
+        tokensOut: Number(usage.output_tokens ?? 0),
+        costUsd: Number(usage.cost_usd ?? 0),
+        fault: s?.fault?.message ?? null,
+        requests: (s?.requests ?? []).map((r) => ({ id: r.request_id, tool: r.tool })),
+      });
+    }
+    return agents;
+  }
+}
+
+/** The fleet an event history tells (pure). */
+export function foldAgents(events: readonly BusEvent[]): AgentView[] {
+  const fleet = new Fleet();
+  for (const ev of events) fleet.apply(ev);
+  return fleet.agents();
 }
 
 function statusOf(s: Extract<BusEvent, { event: "agent_status" }> | undefined, meta: Meta): AgentView["status"] {

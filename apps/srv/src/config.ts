@@ -16,8 +16,6 @@ export interface SrvConfig {
   /** The key HTTP and WebSocket clients present; undefined: srv mints one into `<data-dir>/auth.key` once it holds the lock. */
   authKey: string | undefined;
   pipePath: string;
-  /** Watch stdin for EOF (when it is a pipe) and the parent for death. */
-  watchParent: boolean;
   /** Outgoing bytes queued for one client before it is told `lagged` and disconnected. */
   clientBufferBytes: number;
 }
@@ -184,7 +182,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
     synchronous: f.sync,
     authKey: e.AGENTMUX_AUTH_KEY,
     pipePath: e.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, e.XDG_RUNTIME_DIR),
-    watchParent: !f["no-watch-parent"],
     clientBufferBytes: f["client-buffer-bytes"],
   };
 }

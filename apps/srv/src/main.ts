@@ -20,6 +20,16 @@ const MAIN_DEFAULTS = Object.freeze({
   logRotateCheckMs: 60_000,
 });
 
+/** Whether stdin is a pipe or socket a parent holds (false when it is a file, a terminal, or closed). */
+function stdinIsPipe(): boolean {
+  try {
+    const stdin = fstatSync(0);
+    return stdin.isFIFO() || stdin.isSocket();
+  } catch {
+    return false;
+  }
+}
+
 function line(text: string): void {
   process.stderr.write(`${text}\n`);
 }
@@ -34,11 +44,11 @@ const stop = new AbortController();
 let srv: RunningSrv | undefined;
 let stopping = false;
 const argv = process.argv.slice(2);
+// Read from argv before anything else (the flag table validates it again with the rest).
 const watchParent = !argv.includes("--no-watch-parent");
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
 if (watchParent) {
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
+  if (stdinIsPipe()) {
     process.stdin.on("end", () => void shutdown("stdin closed"));
     process.stdin.on("error", () => void shutdown("stdin error"));
     process.stdin.resume();

@@ -1,4 +1,4 @@
-export { type AgentTag, agentName, agentNamed } from "./agent-names.js";
+export type { AgentTag } from "./agent-names.js";
 export { decide, LAYOUT_NOT_SUPPORTED, notForReducer } from "./decide.js";
 export type { DraftEvent } from "./emit.js";
 export { evolve, evolveAll } from "./evolve.js";

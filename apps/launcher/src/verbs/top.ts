@@ -1,6 +1,6 @@
 import { normalize } from "@agentmux/agent-controller/transcript";
 import type { BusEvent } from "@agentmux/common-ipc";
-import { foldAgents } from "../fleet.js";
+import { Fleet } from "../fleet.js";
 import { agentTable } from "./agent.js";
 import { type VerbContext, withClient } from "./common.js";
 
@@ -17,19 +17,25 @@ const CLEAR = "\x1b[H\x1b[2J";
  */
 export async function top(ctx: VerbContext): Promise<void> {
   await withClient(ctx, async (client) => {
-    const history: BusEvent[] = [];
+    // Live events that arrive while the history is read wait, then apply after it.
+    const fleet = new Fleet();
+    let live: BusEvent[] | null = [];
     let dirty = true;
     client.on((ev) => {
-      if (ev.version > 0 && ev.event !== "event_list") {
-        history.push(ev as BusEvent);
-        dirty = true;
-      }
+      if (ev.version <= 0 || ev.event === "event_list") return;
+      if (live) live.push(ev as BusEvent);
+      else fleet.apply(ev as BusEvent);
+      dirty = true;
     });
-    history.unshift(...(await client.history(0)));
+    const history = await client.history(0);
+    const seen = history.at(-1)?.version ?? 0;
+    for (const ev of history) fleet.apply(ev);
+    for (const ev of live) if (ev.version > seen) fleet.apply(ev);
+    live = null;
     // The last line each agent said (its message text), from its transcript pushes.
     const lastLine = new Map<string, string>();
     const partial = new Map<string, string>();
-    const agentsNow = foldAgents(history);
+    const agentsNow = fleet.agents();
     const providers = new Map(agentsNow.map((a) => [a.blockId, a.provider]));
     client.on((ev) => {
       const provider = ev.event === "block_output" ? providers.get(ev.block_id) : undefined;
@@ -52,7 +58,7 @@ export async function top(ctx: VerbContext): Promise<void> {
       const draw = () => {
         if (!dirty) return;
         dirty = false;
-        const agents = foldAgents(history);
+        const agents = fleet.agents();
         if (ctx.json) {
           ctx.out(JSON.stringify(agents));
           return;

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import { dirname } from "node:path";
@@ -6,6 +5,7 @@ import { NdjsonDecoder } from "@agentmux/common-ipc";
 import { Connection } from "../connection.js";
 import { SocketInUseError, SocketUnsafeError } from "../errors.js";
 import type { Services } from "../router.js";
+import { drained } from "./drain.js";
 
 export const UNIX_DEFAULTS = Object.freeze({
   /** How long a client asked to close may take to read what is queued before it is dropped. */
@@ -65,14 +65,7 @@ export async function listenUnix(path: string, services: Services, nextId: () =>
           if (!socket.destroyed) socket.write(`${text}\n`);
         },
         buffered: () => socket.writableLength,
-        drained: async () => {
-          if (!socket.writableNeedDrain || socket.destroyed) return;
-          // One signal for both waits, so the loser's listener does not stay behind.
-          const done = new AbortController();
-          const opts = { signal: done.signal };
-          await Promise.race([once(socket, "drain", opts), once(socket, "close", opts)]).catch(() => {});
-          done.abort();
-        },
+        drained: () => drained(socket),
         close: () => {
           socket.end();
           // A peer that stops reading never lets `end` finish.

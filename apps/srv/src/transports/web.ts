@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -8,6 +7,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { Connection } from "../connection.js";
 import { execute, type Services } from "../router.js";
 import { wireText } from "../wire.js";
+import { drained } from "./drain.js";
 
 export interface WebOptions {
   webPort: number;
@@ -122,15 +122,7 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     res.writeHead(200, { "content-type": "application/json" });
     let first = true;
     const write = async (text: string) => {
-      if (!res.write(`${first ? '{"events":[' : ","}${text}`) && !res.destroyed) {
-        // A client that goes away mid-reply closes instead of draining.
-        const done = new AbortController();
-        await Promise.race([
-          once(res, "drain", { signal: done.signal }),
-          once(res, "close", { signal: done.signal }),
-        ]).catch(() => {});
-        done.abort();
-      }
+      if (!res.write(`${first ? '{"events":[' : ","}${text}`)) await drained(res);
       first = false;
     };
     for await (const text of replies) await write(text);
@@ -182,21 +174,19 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     if (url.pathname !== "/ws") refuseUpgrade(socket, 404, "not_found");
     else if (origin !== undefined && !isLoopbackOrigin(origin)) refuseUpgrade(socket, 403, "forbidden");
     else if (!authorized(presented, key)) refuseUpgrade(socket, 401, "unauthorized");
-    else wss.handleUpgrade(req, socket, head, (ws) => serve(ws));
+    else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket));
   }
 
-  function serve(ws: WebSocket): void {
-    /** Settles when the last frame queued so far has been written out. */
-    let lastWrite: Promise<void> = Promise.resolve();
+  /** `socket` is the upgraded connection the WebSocket writes its frames to. */
+  function serve(ws: WebSocket, socket: Duplex): void {
     const conn = new Connection(
       services,
       {
         send: (text) => {
-          if (ws.readyState !== WebSocket.OPEN) return;
-          lastWrite = new Promise((resolve) => ws.send(text, () => resolve()));
+          if (ws.readyState === WebSocket.OPEN) ws.send(text);
         },
         buffered: () => ws.bufferedAmount,
-        drained: () => lastWrite,
+        drained: () => drained(socket),
         close: () => {
           ws.close(1000);
           setTimeout(() => ws.terminate(), WEB_DEFAULTS.closeGraceMs).unref();

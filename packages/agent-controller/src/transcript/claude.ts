@@ -6,6 +6,7 @@ import {
   classifyError,
   contentText,
   countLines,
+  initNotice,
   nes,
   num,
   oneLine,
@@ -53,27 +54,9 @@ function systemEvents(line: JsonObject): TranscriptEvent[] {
   const subtype = nes(line.subtype) ?? "system";
   switch (subtype) {
     case "init": {
-      const sessionId = nes(line.session_id);
-      const model = nes(line.model);
-      const cwd = nes(line.cwd);
       const version = nes(line.claude_code_version);
-      const parts = [
-        sessionId ? `session ${sessionId}` : "session started",
-        model,
-        cwd,
-        version ? `claude ${version}` : undefined,
-      ];
-      return [
-        {
-          type: "notice",
-          level: "info",
-          subtype: "init",
-          message: parts.filter((p) => p !== undefined).join(" · "),
-          ...(sessionId ? { sessionId } : {}),
-          ...(model ? { model } : {}),
-          ...(cwd ? { cwd } : {}),
-        },
-      ];
+      const fields = { sessionId: nes(line.session_id), model: nes(line.model), cwd: nes(line.cwd) };
+      return [initNotice(fields, version ? `claude ${version}` : undefined)];
     }
     case "api_retry": {
       const status = num(line.error_status);

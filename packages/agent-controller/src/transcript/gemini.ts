@@ -1,7 +1,19 @@
 // Gemini CLI headless stream-json lines (`gemini --output-format stream-json`).
 import { summarizeTool } from "./summary.js";
 import type { JsonObject, TranscriptEvent } from "./types.js";
-import { classifyError, contentText, countLines, nes, num, oneLine, previewText, rec, str, usageOf } from "./util.js";
+import {
+  classifyError,
+  contentText,
+  countLines,
+  initNotice,
+  nes,
+  num,
+  oneLine,
+  previewText,
+  rec,
+  str,
+  usageOf,
+} from "./util.js";
 
 const GEMINI_USAGE = {
   // `input_tokens` counts cached tokens too; `cached` is that share.
@@ -15,19 +27,7 @@ const GEMINI_USAGE = {
 export function geminiEvents(line: JsonObject): TranscriptEvent[] | null {
   switch (line.type) {
     case "init": {
-      const sessionId = nes(line.session_id);
-      const model = nes(line.model);
-      const parts = [sessionId ? `session ${sessionId}` : "session started", model];
-      return [
-        {
-          type: "notice",
-          level: "info",
-          subtype: "init",
-          message: parts.filter((p) => p !== undefined).join(" · "),
-          ...(sessionId ? { sessionId } : {}),
-          ...(model ? { model } : {}),
-        },
-      ];
+      return [initNotice({ sessionId: nes(line.session_id), model: nes(line.model) })];
     }
     case "message": {
       const text = contentText(line.content);

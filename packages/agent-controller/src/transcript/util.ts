@@ -1,6 +1,6 @@
 // Defensive readers for untrusted JSON: every helper returns a plain value or undefined, never
 // throws on odd input (null-prototype objects, huge strings, deep nesting).
-import type { JsonObject, TranscriptErrorKind, TranscriptUsage } from "./types.js";
+import type { JsonObject, TranscriptErrorKind, TranscriptEvent, TranscriptUsage } from "./types.js";
 
 export function isRecord(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -186,4 +186,22 @@ export function classifyError(
   if ((status !== undefined && status >= 500) || /overloaded|capacity|unavailable|\b5\d\d\b/.test(t))
     return { kind: "overloaded", fatal: false };
   return { kind: "error", fatal: true };
+}
+
+/** The notice a session's start line makes: `session <id> · <model> · <cwd> · <extra>`, with those fields kept. */
+export function initNotice(
+  fields: { sessionId?: string | undefined; model?: string | undefined; cwd?: string | undefined },
+  extra?: string,
+): TranscriptEvent {
+  const { sessionId, model, cwd } = fields;
+  const parts = [sessionId ? `session ${sessionId}` : "session started", model, cwd, extra];
+  return {
+    type: "notice",
+    level: "info",
+    subtype: "init",
+    message: parts.filter((p) => p !== undefined).join(" · "),
+    ...(sessionId ? { sessionId } : {}),
+    ...(model ? { model } : {}),
+    ...(cwd ? { cwd } : {}),
+  };
 }
