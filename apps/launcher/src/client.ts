@@ -111,8 +111,8 @@ export class SrvClient {
     this.#socket.write(`${JSON.stringify(cmd)}\n`);
   }
 
-  /** Every logged event after `since`, page by page. */
-  async history(since = 0): Promise<BusEvent[]> {
+  /** Every logged event after `since`, page by page; `truncated`: srv no longer keeps some of them. */
+  async history(since = 0): Promise<{ events: BusEvent[]; truncated: boolean }> {
     const events: BusEvent[] = [];
     const reqId = `cli-${process.pid}-${++this.#ids}`;
     let truncated = false;
@@ -134,13 +134,7 @@ export class SrvClient {
       this.#socket.write(`${JSON.stringify({ cmd: "get_events", since, req_id: reqId })}\n`);
       return off;
     });
-    // The fleet is folded from the whole history: a log that no longer reaches back would hide agents.
-    if (truncated && since === 0)
-      throw new LauncherError(
-        "srv_error",
-        "srv's event log no longer reaches back to the start; the agent list would be incomplete",
-      );
-    return events;
+    return { events, truncated };
   }
 
   close(): void {

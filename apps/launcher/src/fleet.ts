@@ -1,4 +1,4 @@
-import type { BusEvent } from "@agentmux/common-ipc";
+import type { BusEvent, EventOf } from "@agentmux/common-ipc";
 
 /** An agent as the event history tells it: its block, where it is, what its meta and last status say. */
 export interface AgentView {
@@ -19,17 +19,33 @@ export interface AgentView {
 }
 
 type Meta = Record<string, unknown>;
+type Status = Omit<EventOf<"agent_status">, "version" | "req_id">;
 
 /**
- * The fleet as srv's events tell it, kept up to date one event at a time: block_created and
- * block_meta_updated carry the meta, agent_status the live state, deletions remove blocks.
- * Holds one entry per block, however long it follows srv.
+ * The fleet: srv's `agent_list` reply, kept up to date one event at a time after it:
+ * block_created and block_meta_updated carry the meta, agent_status the live state, deletions
+ * remove blocks. Holds one entry per block, however long it follows srv.
  */
 export class Fleet {
   readonly #metas = new Map<string, { tabId: string; meta: Meta }>();
-  readonly #status = new Map<string, Extract<BusEvent, { event: "agent_status" }>>();
+  readonly #status = new Map<string, Status>();
+  /** The state version the fleet reflects: events at or below it are already in. */
+  version = 0;
+
+  /** The fleet of an `agent_list` reply. */
+  static of(list: EventOf<"agent_list">): Fleet {
+    const fleet = new Fleet();
+    fleet.version = list.version;
+    for (const a of list.agents) {
+      fleet.#metas.set(a.block_id, { tabId: a.tab_id, meta: { ...a.meta } });
+      if (a.status) fleet.#status.set(a.block_id, a.status);
+    }
+    return fleet;
+  }
 
   apply(ev: BusEvent): void {
+    if (ev.version <= this.version) return;
+    this.version = ev.version;
     switch (ev.event) {
       case "block_created":
         this.#metas.set(ev.block_id, { tabId: ev.tab_id, meta: { ...(ev.meta ?? {}) } });
@@ -65,6 +81,12 @@ export class Fleet {
     this.#status.delete(blockId);
   }
 
+  /** The provider of an agent block (undefined: not an agent block). */
+  provider(blockId: string): string | undefined {
+    const meta = this.#metas.get(blockId)?.meta;
+    return meta?.view === "agent" ? String(meta["agent:provider"] ?? "?") : undefined;
+  }
+
   /** The agent blocks now. */
   agents(): AgentView[] {
     const agents: AgentView[] = [];
@@ -92,14 +114,7 @@ export class Fleet {
   }
 }
 
-/** The fleet an event history tells (pure). */
-export function foldAgents(events: readonly BusEvent[]): AgentView[] {
-  const fleet = new Fleet();
-  for (const ev of events) fleet.apply(ev);
-  return fleet.agents();
-}
-
-function statusOf(s: Extract<BusEvent, { event: "agent_status" }> | undefined, meta: Meta): AgentView["status"] {
+function statusOf(s: Status | undefined, meta: Meta): AgentView["status"] {
   if (s === undefined)
     return meta["session:was_interrupted"] === true ? "interrupted" : meta["session:id"] ? "stopped" : "new";
   if (s.needs_input) return "needs input";

@@ -179,6 +179,13 @@ describe("agentmux agent …", () => {
     expect((await verb(["agent", "send", "alice", "reply a line for top", "--no-wait"])).code).toBe(0);
     await until("alice's last line", () => /last lines:\n {2}alice: .*a line for top/.test(view.stdout()), 30_000);
     expect(view.stdout().split("agentmux top — ").length).toBeGreaterThan(2);
+    // An agent created while top runs joins the view, last line and all.
+    const late = ["agent", "new", "claude", "--name", "bob", "--cwd", tempDir(), "--command", claudeBinary()];
+    expect((await verb(late)).code).toBe(0);
+    await until("bob in the view", () => /bob\s+claude\s+new/.test(view.stdout()), 20_000);
+    expect((await verb(["agent", "send", "bob", "reply bob speaks late", "--no-wait"])).code).toBe(0);
+    await until("bob's last line", () => / {2}bob: .*bob speaks late/.test(view.stdout()), 30_000);
+    expect((await verb(["agent", "rm", "bob"])).code).toBe(0);
     view.child.kill("SIGINT");
     expect(await view.exit).toBe(0);
   }, 60_000);

@@ -192,6 +192,14 @@ describe("agents in srv", () => {
     expect((err as EventOf<"error">).message).toMatch(/agent name "same" is already used by block/);
     client.send({ cmd: "agent_send", block_id: dup, message: "reply x" });
     await client.next(turnDone(dup), 30_000);
+    // list_agents: every agent block (not the plain one) with its meta and live status, in one reply.
+    const list = (await client.call({ cmd: "list_agents" }, is("agent_list"))) as EventOf<"agent_list">;
+    expect(list.agents).toHaveLength(1);
+    expect(list.agents[0]).toMatchObject({ block_id: dup, tab_id: tabId, meta: { "agent:name": "same" } });
+    expect(list.agents[0]?.status).toMatchObject({ turn_active: false, session_id: expect.any(String) });
+    expect(list.agents[0]?.status?.usage?.output_tokens).toBeGreaterThan(0);
+    client.send({ cmd: "list_agents", workspace: "x", req_id: "r4" } as never);
+    expect(await client.next(is("error", (e) => e.req_id === "r4"))).toMatchObject({ code: "invalid_command" });
     // Over HTTP: reading a transcript works, subscribing needs a stream.
     const output = async (offset: number, limit?: number) => {
       const res = await srv.http({ cmd: "get_block_output", block_id: dup, offset, ...(limit ? { limit } : {}) });

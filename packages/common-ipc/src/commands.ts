@@ -128,6 +128,8 @@ export const AgentRespond = command("agent_respond", {
   decision: z.enum(["allow", "deny"]),
   message: z.string().max(4096).optional(),
 });
+/** Every agent block with its meta and last status, in one reply (`agent_list`): no history fold needed. */
+export const ListAgents = command("list_agents", {});
 export const GetBlockOutput = command("get_block_output", {
   block_id: id,
   offset: U64.default(0),
@@ -191,6 +193,7 @@ export const Command = z.discriminatedUnion("cmd", [
   AgentStop,
   AgentRespond,
   GetBlockOutput,
+  ListAgents,
   SubscribeOutput,
   TearOffTab,
   TearOffBlock,

@@ -232,7 +232,25 @@ export const EventList = event("event_list", {
   more: z.boolean().default(false),
 });
 
-export const Event = z.discriminatedUnion("event", [...BusEvent.options, EventList]);
+/**
+ * The private reply to `list_agents` (agentmux extension): every agent block
+ * as of `version` (the state version it was taken at), with its whole meta
+ * and its last `agent_status` (null: srv has not run it since it started).
+ * Events after `version` bring it up to date.
+ */
+export const AgentList = event("agent_list", {
+  agents: z.array(
+    z.strictObject({
+      block_id: id,
+      tab_id: id,
+      workspace_id: id,
+      meta: Meta,
+      status: AgentStatus.omit({ version: true, req_id: true }).nullable(),
+    }),
+  ),
+});
+
+export const Event = z.discriminatedUnion("event", [...BusEvent.options, EventList, AgentList]);
 
 /** A parsed event (defaults applied). */
 export type Event = z.output<typeof Event>;

@@ -37,6 +37,7 @@ export const COMMAND_ROUTES = Object.freeze({
   agent_stop: "agent",
   agent_respond: "agent",
   get_block_output: "agent",
+  list_agents: "agent",
   tear_off_tab: "saga",
   tear_off_block: "saga",
   promote_block_to_tab: "saga",

@@ -45,7 +45,7 @@ describe("one route table (DESIGN §4: which handler a command goes to is declar
     expect(COMMANDS_BY_ROUTE.catch_up).toEqual(["get_events"]);
     expect(COMMANDS_BY_ROUTE.stream).toEqual(["subscribe_output"]);
     expect([...COMMANDS_BY_ROUTE.agent].sort()).toEqual(
-      ["agent_interrupt", "agent_respond", "agent_send", "agent_stop", "get_block_output"].sort(),
+      ["agent_interrupt", "agent_respond", "agent_send", "agent_stop", "get_block_output", "list_agents"].sort(),
     );
     expect([...COMMANDS_BY_ROUTE.saga].sort()).toEqual(["promote_block_to_tab", "tear_off_block", "tear_off_tab"]);
   });

@@ -57,6 +57,7 @@ export const COMMAND_EXAMPLES: Record<string, string> = {
   agent_stop: '{"cmd":"agent_stop","block_id":"b1","force":false}',
   agent_respond: '{"cmd":"agent_respond","block_id":"b1","request_id":"r1","decision":"deny","message":"not there"}',
   get_block_output: '{"cmd":"get_block_output","block_id":"b1","offset":0,"limit":65536}',
+  list_agents: '{"cmd":"list_agents"}',
   subscribe_output: '{"cmd":"subscribe_output","block_ids":["b1","b2"]}',
   tear_off_tab: '{"cmd":"tear_off_tab","tab_id":"t2","req_id":"tear-1"}',
   tear_off_block: '{"cmd":"tear_off_block","block_id":"b1"}',
@@ -124,5 +125,7 @@ const busEvents: Record<string, string> = {
 
 export const EVENT_EXAMPLES: Record<string, string> = {
   ...busEvents,
+  agent_list:
+    '{"event":"agent_list","agents":[{"block_id":"b1","tab_id":"t1","workspace_id":"w1","meta":{"view":"agent","agent:name":"ada"},"status":null}],"version":46}',
   event_list: `{"event":"event_list","events":[${busEvents.pong},${busEvents.tab_created}],"truncated":false,"more":false,"version":46}`,
 };

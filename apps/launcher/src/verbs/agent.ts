@@ -2,12 +2,17 @@ import { resolve } from "node:path";
 import type { Event } from "@agentmux/common-ipc";
 import type { SrvClient } from "../client.js";
 import { EXIT, LauncherError } from "../errors.js";
-import { type AgentView, foldAgents } from "../fleet.js";
+import { type AgentView, Fleet } from "../fleet.js";
 import { TranscriptPrinter } from "../render.js";
 import { type Of, table, type VerbContext, withClient } from "./common.js";
 
 async function agents(client: SrvClient): Promise<AgentView[]> {
-  return foldAgents(await client.history(0));
+  return (await fleetOf(client)).agents();
+}
+
+/** The fleet as srv sees it now (one `list_agents` round trip). */
+export async function fleetOf(client: SrvClient): Promise<Fleet> {
+  return Fleet.of((await client.call({ cmd: "list_agents" }, (e) => e.event === "agent_list")) as Of<"agent_list">);
 }
 
 async function agentNamed(client: SrvClient, name: string): Promise<AgentView> {

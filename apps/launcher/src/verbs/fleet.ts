@@ -105,7 +105,10 @@ export async function events(ctx: VerbContext, since: number, follow: boolean): 
     const off = follow
       ? client.on((ev) => ev.version > 0 && ev.event !== "event_list" && live.push(ev as BusEvent))
       : () => {};
-    for (const ev of await client.history(since)) {
+    const { events: logged, truncated } = await client.history(since);
+    if (truncated)
+      process.stderr.write(`agentmux: srv no longer keeps every event after ${since}; the oldest are missing\n`);
+    for (const ev of logged) {
       show(ev);
       last = ev.version;
     }

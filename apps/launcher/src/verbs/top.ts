@@ -1,7 +1,7 @@
 import { normalize } from "@agentmux/agent-controller/transcript";
 import type { BusEvent } from "@agentmux/common-ipc";
-import { Fleet } from "../fleet.js";
-import { agentTable } from "./agent.js";
+import type { Fleet } from "../fleet.js";
+import { agentTable, fleetOf } from "./agent.js";
 import { type VerbContext, withClient } from "./common.js";
 
 export const TOP_DEFAULTS = Object.freeze({
@@ -17,28 +17,35 @@ const CLEAR = "\x1b[H\x1b[2J";
  */
 export async function top(ctx: VerbContext): Promise<void> {
   await withClient(ctx, async (client) => {
-    // Live events that arrive while the history is read wait, then apply after it.
-    const fleet = new Fleet();
-    let live: BusEvent[] | null = [];
+    // Live events that arrive while the list is read wait, then apply after it (those it already reflects are skipped).
+    let fleet: Fleet | undefined;
+    const early: BusEvent[] = [];
     let dirty = true;
     client.on((ev) => {
-      if (ev.version <= 0 || ev.event === "event_list") return;
-      if (live) live.push(ev as BusEvent);
-      else fleet.apply(ev as BusEvent);
+      if (ev.version <= 0 || ev.event === "event_list" || ev.event === "agent_list") return;
+      if (!fleet) early.push(ev as BusEvent);
+      else {
+        fleet.apply(ev as BusEvent);
+        if (ev.event === "block_created" || ev.event === "block_meta_updated") follow();
+      }
       dirty = true;
     });
-    const history = await client.history(0);
-    const seen = history.at(-1)?.version ?? 0;
-    for (const ev of history) fleet.apply(ev);
-    for (const ev of live) if (ev.version > seen) fleet.apply(ev);
-    live = null;
+    const live = await fleetOf(client);
+    for (const ev of early) live.apply(ev);
+    fleet = live;
     // The last line each agent said (its message text), from its transcript pushes.
     const lastLine = new Map<string, string>();
     const partial = new Map<string, string>();
-    const agentsNow = fleet.agents();
-    const providers = new Map(agentsNow.map((a) => [a.blockId, a.provider]));
+    // Transcript pushes of every agent, those created while top runs included.
+    let followed = "";
+    function follow(): void {
+      const ids = live.agents().map((a) => a.blockId);
+      if (ids.join() === followed) return;
+      followed = ids.join();
+      client.send({ cmd: "subscribe_output", block_ids: ids });
+    }
     client.on((ev) => {
-      const provider = ev.event === "block_output" ? providers.get(ev.block_id) : undefined;
+      const provider = ev.event === "block_output" ? live.provider(ev.block_id) : undefined;
       if (ev.event !== "block_output" || provider === undefined) return;
       const lines = ((partial.get(ev.block_id) ?? "") + ev.data).split("\n");
       partial.set(ev.block_id, lines.pop() ?? "");
@@ -49,7 +56,7 @@ export async function top(ctx: VerbContext): Promise<void> {
       }
       dirty = true;
     });
-    client.send({ cmd: "subscribe_output", block_ids: agentsNow.map((a) => a.blockId) });
+    follow();
     await new Promise<void>((resolve) => {
       const stop = () => {
         clearInterval(timer);
@@ -58,7 +65,7 @@ export async function top(ctx: VerbContext): Promise<void> {
       const draw = () => {
         if (!dirty) return;
         dirty = false;
-        const agents = fleet.agents();
+        const agents = live.agents();
         if (ctx.json) {
           ctx.out(JSON.stringify(agents));
           return;

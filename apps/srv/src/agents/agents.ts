@@ -111,6 +111,7 @@ export class Agents {
       caused: [],
       replies: [errorEvent(code, message, { reqId })],
     });
+    if (cmd.cmd === "list_agents") return { caused: [], replies: [await this.#list(reqId)] };
     const blockId = cmd.block_id;
     if (!this.#options.dispatcher.state.blocks.has(blockId)) return refuse("not_found", `no block ${blockId}`);
     try {
@@ -142,6 +143,24 @@ export class Agents {
       if (err instanceof (await this.#load()).AgentError) return refuse("agent_busy", err.message);
       throw err;
     }
+  }
+
+  /** Every agent block now: meta from the store, the last status of those srv runs. */
+  async #list(reqId: string | undefined): Promise<Event> {
+    const { dispatcher, store } = this.#options;
+    const { state } = dispatcher;
+    const version = dispatcher.version;
+    const ids = [...state.agentTags].filter(([, tag]) => tag.view === "agent").map(([blockId]) => blockId);
+    const blocks = await Promise.all(ids.map((blockId) => store.objects.get("block", blockId)));
+    const agents = blocks.flatMap((block) => {
+      const tabId = block && state.blocks.get(block.oid);
+      const workspaceId = tabId && state.tabs.get(tabId)?.workspaceId;
+      if (!block || !tabId || !workspaceId) return [];
+      const running = this.#sessions.get(block.oid);
+      const status = running ? statusEvent(block.oid, running.session.status) : null;
+      return [{ block_id: block.oid, tab_id: tabId, workspace_id: workspaceId, meta: block.meta, status }];
+    });
+    return { event: "agent_list", agents, version, ...(reqId ? { req_id: reqId } : {}) } as Event;
   }
 
   /**
