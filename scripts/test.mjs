@@ -86,7 +86,28 @@ function scriptTests() {
   return counts;
 }
 
+/**
+ * The system programs the tests drive for real: tmux (the relay's pane delivery) and zsh (the
+ * completion script). A clean Debian machine has neither; as root, they are installed here.
+ */
+function systemTools() {
+  const wanted = ["tmux", "zsh"];
+  const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+  const absent = wanted.filter((cmd) => !has(cmd));
+  if (absent.length === 0) return true;
+  console.log(`\n$ apt-get install -y ${absent.join(" ")}   (the tests run them for real)`);
+  if (process.getuid?.() !== 0 || !has("apt-get")) {
+    console.log(`missing: ${absent.join(", ")}; install them (Debian: apt-get install ${absent.join(" ")})`);
+    return false;
+  }
+  const quiet = { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } };
+  const install = () => spawnSync("apt-get", ["install", "-y", "-q", ...absent], quiet).status === 0;
+  // A fresh machine's package lists may be empty or stale: update once, then try again.
+  return install() || (spawnSync("apt-get", ["update", "-q"], quiet).status === 0 && install());
+}
+
 const steps = [];
+steps.push(["system tools (tmux, zsh)", systemTools()]);
 steps.push(["lint", run("biome", ["check", "--error-on-warnings", "."])]);
 steps.push(["start (README first command)", await startSmoke()]);
 steps.push([

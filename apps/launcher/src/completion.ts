@@ -15,27 +15,28 @@ function words(cmd: Command, path: string[] = [], into = new Map<string, string[
  */
 export function completionScript(program: Command, shell: "bash" | "zsh"): string {
   const table = [...words(program)]
-    .map(([path, next]) => `    ${JSON.stringify(path)}) words=${JSON.stringify(next.join(" "))} ;;`)
+    .map(([path, next]) => `    ${JSON.stringify(path)}) next=${JSON.stringify(next.join(" "))} ;;`)
     .join("\n");
   const bash = `_agentmux_words() {
   case "$1" in
 ${table}
     *) return 1 ;;
   esac
-  printf '%s' "$words"
+  printf '%s' "$next"
 }
 _agentmux() {
-  local cur path="" words i
+  # Not "path" or "words": zsh ties those names to PATH and to its completion state.
+  local cur cmd="" next i
   cur="\${COMP_WORDS[COMP_CWORD]}"
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case "\${COMP_WORDS[i]}" in -*) ;; *) path="\${path:+$path }\${COMP_WORDS[i]}" ;; esac
+    case "\${COMP_WORDS[i]}" in -*) ;; *) cmd="\${cmd:+$cmd }\${COMP_WORDS[i]}" ;; esac
   done
   # Arguments (an agent's name, a message) are not commands: complete for the command before them.
-  until words=$(_agentmux_words "$path"); do
-    [ -n "$path" ] || return 0
-    case "$path" in *" "*) path="\${path% *}" ;; *) path="" ;; esac
+  until next=$(_agentmux_words "$cmd"); do
+    [ -n "$cmd" ] || return 0
+    case "$cmd" in *" "*) cmd="\${cmd% *}" ;; *) cmd="" ;; esac
   done
-  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  COMPREPLY=($(compgen -W "$next" -- "$cur"))
 }
 complete -F _agentmux agentmux`;
   return shell === "bash" ? bash : `autoload -U +X bashcompinit && bashcompinit\n${bash}`;

@@ -173,6 +173,43 @@ describe("agentmux agent …", () => {
     expect((await verb(["completion", "fish"])).code).toBe(2);
   });
 
+  it("completion: the zsh script completes through zsh's own bashcompinit", async () => {
+    const script = join(tempDir(), "completion.zsh");
+    writeFileSync(script, (await verb(["completion", "zsh"])).stdout);
+    // zsh's real completion machinery (compinit, bashcompinit's _bash_complete and compgen) runs;
+    // only compadd, the builtin that exists inside a completion widget alone, is stood in for:
+    // it prints the candidates that match the word being completed, as the widget would offer.
+    const driver = join(tempDir(), "drive.zsh");
+    writeFileSync(
+      driver,
+      `autoload -U compinit && compinit -u -D
+source ${script}
+compadd() {
+  local -a cands
+  while (( $# )); do
+    case $1 in
+      -a) shift; cands+=(\${(P)1}) ;;
+      -) shift; cands+=("$@"); break ;;
+    esac
+    shift
+  done
+  for c in $cands; do [[ $c == "$PREFIX"* ]] && print -- $c; done
+  return 0
+}
+words=(agentmux "$@"); CURRENT=\${#words}; PREFIX=\${words[CURRENT]}
+_bash_complete -F _agentmux
+`,
+    );
+    const complete = (...words: string[]) =>
+      execFileSync("zsh", ["-f", driver, ...words], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .sort();
+    expect(complete("ag")).toEqual(["agent"]);
+    expect(complete("agent", "")).toEqual(expect.arrayContaining(["new", "send", "logs", "approve"]));
+    expect(complete("agent", "logs", "alice", "--")).toEqual(["--follow", "--raw", "--since"]);
+  });
+
   it("top draws the fleet, and draws it again as agents change, with their last lines", async () => {
     const view = agentmux(["top"], { dataDir, env });
     await until("the first frame", () => /alice\s+claude\s+idle/.test(view.stdout()), 20_000);
