@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { launcherPaths } from "./paths.js";
 
 /**
@@ -7,8 +7,8 @@ import { launcherPaths } from "./paths.js";
  * the other verbs and other tools. The auth key is not in it but in its own 0600 file.
  */
 export const RunFile = z.object({
-  launcher_pid: z.number().int().positive(),
-  srv_pid: z.number().int().positive(),
+  launcher_pid: z.number().check(z.int(), z.positive()),
+  srv_pid: z.number().check(z.int(), z.positive()),
   version: z.string(),
   instance: z.string(),
   /** `host:port` of srv's HTTP listener. */
@@ -16,7 +16,7 @@ export const RunFile = z.object({
   /** `host:port` of srv's WebSocket listener. */
   ws: z.string(),
   /** srv's Unix socket (null when it could not bind one). */
-  pipe: z.string().nullable(),
+  pipe: z.nullable(z.string()),
   data_dir: z.string(),
   key_file: z.string(),
   started_at: z.string(),

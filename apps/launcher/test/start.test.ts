@@ -90,6 +90,14 @@ describe("agentmux start", () => {
     expect(isRunning(Number(readFileSync(s.pidFile, "utf8")))).toBe(false);
   }, 30_000);
 
+  it("a bad AGENTMUX_READY_TIMEOUT_MS is a usage error (exit 2) that names the variable and the rule", async () => {
+    for (const bad of ["abc", "5", "1.5"]) {
+      const l = agentmux(["start"], { env: { AGENTMUX_READY_TIMEOUT_MS: bad } });
+      expect(await l.exit).toBe(2);
+      expect(l.stderr()).toContain(`AGENTMUX_READY_TIMEOUT_MS=${bad}: must be a whole number of milliseconds`);
+    }
+  }, 30_000);
+
   it("MIGRATING extends the deadline: an ESTART after it is still accepted, with a progress line", async () => {
     const s = standin("slow-migration", { AGENTMUX_STANDIN_DELAY_MS: "1500" });
     const l = agentmux(["start"], { env: { ...s.env, AGENTMUX_READY_TIMEOUT_MS: "500" } });
