@@ -20,6 +20,7 @@
 // Needs the packages built (the test command builds before it runs the scripts' tests) and npm.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   closeSync,
   cpSync,
@@ -34,6 +35,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:http";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
@@ -48,6 +50,7 @@ const EXPECTED_OUTPUT = {
   "@agentmux/store": { "examples/quickstart.mjs": "rebuilt blocks: 1 version: 4" },
   "@agentmux/saga": { "examples/tear-off.mjs": "saga 2 compensated" },
   "@agentmux/agent-controller": { "examples/session.mjs": "stopped: exited, status done, exit code 0" },
+  "@agentmux/relay": { "examples/two-agents.mjs": "forged send: validation_invalid_params" },
 };
 
 /** The workspace packages that would be published (all but the private ones): `{ dir, manifest }`. */
@@ -416,5 +419,96 @@ describe("the installed agentmux", () => {
     assert.equal(JSON.parse(status.stdout).running, true);
     const stopped = run([bin, "--data-dir", dataDir, "stop"], { cwd: project, env, timeout: 30_000 });
     assert.ok(stopped.ok, `agentmux stop failed:\n${stopped.output}`);
+  });
+});
+
+/**
+ * A registry for the `@agentmux` scope alone, serving the packed tarballs as a published
+ * release would (packuments with dist.tarball and integrity). npm takes every other package
+ * from its usual registry, as it would for a user.
+ */
+async function scopeRegistry(manifests) {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(req.url ?? "");
+    const manifest = manifests.find((m) => path === `/${m.name}`);
+    if (manifest) {
+      const file = join(dir, "tarballs", `${slug(manifest.name)}-${manifest.version}.tgz`);
+      const bytes = readFileSync(file);
+      const dist = {
+        tarball: `http://127.0.0.1:${server.address().port}/-/${slug(manifest.name)}.tgz`,
+        shasum: createHash("sha1").update(bytes).digest("hex"),
+        integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
+      };
+      const packument = {
+        name: manifest.name,
+        "dist-tags": { latest: manifest.version },
+        versions: { [manifest.version]: { ...manifest, dist } },
+      };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(packument));
+      return;
+    }
+    const tgz = manifests.find((m) => path === `/-/${slug(m.name)}.tgz`);
+    if (tgz) {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(readFileSync(join(dir, "tarballs", `${slug(tgz.name)}-${tgz.version}.tgz`)));
+      return;
+    }
+    res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
+
+describe("agentmux installed globally", () => {
+  const launcher = packages.find((p) => p.manifest.name === "@agentmux/launcher");
+  test("npm install -g --prefix of the released packages gives a working agentmux start", {
+    skip: !launcher,
+    timeout: 600_000,
+  }, async () => {
+    // The manifests as packed (workspace: ranges replaced by versions), read back from the project install.
+    const manifests = packages.map((p) => readJson(join(project, "node_modules", p.manifest.name, "package.json")));
+    const registry = await scopeRegistry(manifests);
+    try {
+      const prefix = join(dir, "global");
+      const npm = nodeCli("npm");
+      const env = strangerEnv({ XDG_RUNTIME_DIR: join(dir, "runtime-global"), npm_config_prefix: prefix });
+      const installed = await new Promise((resolve) => {
+        const child = spawn(
+          npm[0],
+          [
+            ...npm.slice(1),
+            "install",
+            "-g",
+            "--prefix",
+            prefix,
+            `--@agentmux:registry=${registry.url}`,
+            "--no-audit",
+            "--no-fund",
+            "@agentmux/launcher",
+          ],
+          { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let output = "";
+        child.stdout.on("data", (d) => (output += d));
+        child.stderr.on("data", (d) => (output += d));
+        child.on("close", (code) => resolve({ ok: code === 0, output }));
+      });
+      assert.ok(installed.ok, `npm install -g failed:\n${installed.output}`);
+      const bin = join(prefix, "bin", "agentmux");
+      assert.ok(existsSync(bin), "npm install -g linked no agentmux bin");
+      const dataDir = join(dir, "global-data");
+      const started = run([bin, "--data-dir", dataDir, "start", "--detach"], { cwd: dir, env, timeout: 60_000 });
+      assert.ok(started.ok, `agentmux start --detach failed:\n${started.output}`);
+      assert.match(started.output, /agentmux is running \(srv /);
+      const status = run([bin, "--data-dir", dataDir, "--json", "status"], { cwd: dir, env });
+      assert.equal(JSON.parse(status.stdout).running, true, status.output);
+      const ls = run([bin, "--data-dir", dataDir, "agent", "ls"], { cwd: dir, env });
+      assert.ok(ls.ok, ls.output);
+      assert.match(ls.stdout, /no agents yet/);
+      const stopped = run([bin, "--data-dir", dataDir, "stop"], { cwd: dir, env, timeout: 30_000 });
+      assert.ok(stopped.ok, `agentmux stop failed:\n${stopped.output}`);
+    } finally {
+      registry.close();
+    }
   });
 });

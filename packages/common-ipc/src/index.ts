@@ -6,5 +6,6 @@ export * from "./json-schema.js";
 export * from "./ndjson.js";
 export * from "./parse.js";
 export * from "./primitives.js";
+export * from "./relay.js";
 export * from "./routes.js";
 export * from "./stderr.js";
