@@ -216,6 +216,39 @@ program
     (await fleetVerbs()).events(ctx(), Number(opts.since) || 0, opts.follow === true),
   );
 
+const relayVerbs = () => import("./verbs/relay.js");
+program
+  .command("send")
+  .description("send a message to agents, as yourself (the relay's `human` session)")
+  .requiredOption("--to <name...>", "the agents to send to")
+  .option("-m, --message <text>", "the message; - reads it from stdin")
+  .option("--wait", "wait until each agent took it (else return once it is queued)")
+  .action(async (opts: { to: string[]; message?: string; wait?: boolean }) =>
+    (await relayVerbs()).send(ctx(), {
+      to: opts.to,
+      wait: opts.wait === true,
+      ...(opts.message === undefined ? {} : { message: opts.message }),
+    }),
+  );
+program
+  .command("list")
+  .description("the agents messages can be sent to")
+  .action(async () => (await relayVerbs()).list(ctx()));
+program
+  .command("look <name>")
+  .description("the last lines of what an agent said and did")
+  .option("-n, --lines <n>", "how many lines (1-1000)", "40")
+  .action(async (name: string, opts: { lines: string }) => {
+    const lines = Number(opts.lines);
+    if (!Number.isInteger(lines) || lines < 1 || lines > 1000)
+      throw new LauncherError(
+        "usage",
+        `--lines must be a whole number from 1 to 1000, got "${opts.lines}"`,
+        EXIT.usage,
+      );
+    await (await relayVerbs()).look(ctx(), name, lines);
+  });
+
 program
   .command("completion <shell>")
   .description("print a completion script for bash or zsh (e.g. source <(agentmux completion bash))")

@@ -17,6 +17,8 @@ export const RunFile = z.object({
   ws: z.string(),
   /** srv's Unix socket (null when it could not bind one). */
   pipe: z.nullable(z.string()),
+  /** The agents' relay socket (absent: this srv hosts none). */
+  relay: z.optional(z.nullable(z.string())),
   data_dir: z.string(),
   key_file: z.string(),
   started_at: z.string(),

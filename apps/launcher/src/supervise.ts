@@ -176,6 +176,7 @@ export async function runStart(options: StartOptions): Promise<number> {
         web: srv.estart.web,
         ws: srv.estart.ws,
         pipe: srv.estart.pipe ?? null,
+        relay: srv.estart.relay ?? null,
         data_dir: dataDir,
         key_file: keyFile,
         started_at: new Date().toISOString(),

@@ -12,13 +12,17 @@ export interface Launcher {
   exit: Promise<number | null>;
 }
 
-/** Runs `agentmux <args>` on `dataDir` (a fresh one by default), output collected. */
-export function agentmux(args: string[], options: { dataDir?: string; env?: Record<string, string> } = {}): Launcher {
+/** Runs `agentmux <args>` on `dataDir` (a fresh one by default), output collected; `stdin` is written, then closed. */
+export function agentmux(
+  args: string[],
+  options: { dataDir?: string; env?: Record<string, string>; stdin?: string } = {},
+): Launcher {
   const dataDir = options.dataDir ?? join(tempDir(), "data");
   const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, ...args], {
     env: { ...process.env, XDG_RUNTIME_DIR: tempDir(), ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => {

@@ -82,6 +82,31 @@ describe("agentmux agent …", () => {
     expect(await follow.exit).toBe(0);
   }, 60_000);
 
+  it("send, list, look: a person messages an agent through srv's relay and reads what it shows", async () => {
+    const listed = await verb(["list"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/alice\s+session/);
+    const sent = await verb(["send", "--to", "alice", "--message", "reply hi from the shell", "--wait"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^alice: delivered {2}message [0-9a-f-]{36}$/m);
+    await until(
+      "the agent's reply in look",
+      async () => (await verb(["look", "alice", "-n", "200"])).stdout.includes("hi from the shell"),
+      30_000,
+    );
+    const piped = agentmux(["--json", "send", "--to", "alice", "-m", "-"], { dataDir, env, stdin: "reply piped in\n" });
+    expect(await piped.exit).toBe(0);
+    expect(JSON.parse(piped.stdout())).toMatchObject({ status: "accepted", results: [{ outcome: "queued" }] });
+
+    const nobody = await verb(["send", "--to", "nobody", "-m", "hi"]);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain("validation_unknown_target");
+    expect((await verb(["send", "--to", "alice"])).code).toBe(2);
+    expect((await verb(["look", "alice", "-n", "0"])).code).toBe(2);
+    const elsewhere = agentmux(["list"], { dataDir: join(tempDir(), "none"), env });
+    expect(await elsewhere.exit).toBe(3);
+  }, 90_000);
+
   it("bad input: an unknown agent (1), a bad provider (2), a missing argument (2), srv not running (3)", async () => {
     const unknown = await verb(["agent", "send", "nobody", "hi"]);
     expect(unknown.code).toBe(1);

@@ -16,6 +16,8 @@ export interface SrvConfig {
   /** The key HTTP and WebSocket clients present; undefined: srv mints one into `<data-dir>/auth.key` once it holds the lock. */
   authKey: string | undefined;
   pipePath: string;
+  /** Where the instance's relay keeps its bundle dir (`bundles/<instance>/relay.sock`). */
+  relayDir: string;
   /** Outgoing bytes queued for one client before it is told `lagged` and disconnected. */
   clientBufferBytes: number;
 }
@@ -39,7 +41,7 @@ const FLAGS = {
   instance: flag({
     schema: z
       .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, '.', '_' or '-' (1-64)")
+      .regex(/^(?!\.)[A-Za-z0-9._-]{1,64}$/, "letters, digits, '.', '_' or '-' (1-64), not starting with '.'")
       .default("default"),
     arg: "NAME",
     help: "instance name reported in AGENTMUXSRV-ESTART (default: default)",
@@ -87,6 +89,7 @@ const Env = z.object({
   AGENTMUX_DATA_HOME: z.string().min(1).optional(),
   AGENTMUX_AUTH_KEY: z.string().min(16, "must be at least 16 characters").max(256).optional(),
   AGENTMUX_SRV_PIPE_PATH: z.string().min(1).max(107, "longer than a Unix socket path may be").optional(),
+  AGENTMUX_RELAY_DIR: z.string().min(1).max(60, "too long for the relay's socket path under it").optional(),
   XDG_DATA_HOME: z.string().min(1).optional(),
   XDG_RUNTIME_DIR: z.string().min(1).optional(),
 });
@@ -95,6 +98,8 @@ const ENV_HELP = `environment:
   AGENTMUX_AUTH_KEY       key for HTTP and WebSocket clients (removed from the environment once read;
                           when absent, one is minted into <data-dir>/auth.key, mode 0600)
   AGENTMUX_SRV_PIPE_PATH  Unix socket path (default: $XDG_RUNTIME_DIR/agentmux/<hash>-srv.sock)
+  AGENTMUX_RELAY_DIR      the agents' relay: <dir>/bundles/<instance>/relay.sock
+                          (default: $XDG_RUNTIME_DIR/agentmux/<hash>-relay)
   AGENTMUX_DATA_HOME      default data dir`;
 
 function usage(): string {
@@ -125,6 +130,16 @@ export function fnv1a64(text: string): string {
 
 /** `$XDG_RUNTIME_DIR/agentmux/<hash16>-srv.sock`, else `/tmp/agentmux-<uid>/<hash16>-srv.sock`. */
 export function defaultPipePath(dataDir: string, runtimeDir: string | undefined): string {
+  return `${runtimePrefix(dataDir, runtimeDir)}-srv.sock`;
+}
+
+/** `$XDG_RUNTIME_DIR/agentmux/<hash16>-relay` (or under `/tmp/agentmux-<uid>/`): short enough for the relay's socket path. */
+export function defaultRelayDir(dataDir: string, runtimeDir: string | undefined): string {
+  return `${runtimePrefix(dataDir, runtimeDir)}-relay`;
+}
+
+/** A short per-data-dir (and per-version) path prefix in the runtime dir. */
+function runtimePrefix(dataDir: string, runtimeDir: string | undefined): string {
   let canonical = dataDir;
   try {
     canonical = realpathSync(dataDir);
@@ -133,7 +148,7 @@ export function defaultPipePath(dataDir: string, runtimeDir: string | undefined)
   }
   const hash = fnv1a64(`${canonical.toLowerCase()}\0${SRV_VERSION}`);
   const dir = runtimeDir ? join(runtimeDir, "agentmux") : join(tmpdir(), `agentmux-${userInfo().uid}`);
-  return join(dir, `${hash}-srv.sock`);
+  return join(dir, hash);
 }
 
 /** `--data-dir`, else `$AGENTMUX_DATA_HOME`, else `$XDG_DATA_HOME/agentmux` (`~/.local/share/agentmux`). */
@@ -182,6 +197,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
     synchronous: f.sync,
     authKey: e.AGENTMUX_AUTH_KEY,
     pipePath: e.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, e.XDG_RUNTIME_DIR),
+    relayDir: resolve(e.AGENTMUX_RELAY_DIR ?? defaultRelayDir(dataDir, e.XDG_RUNTIME_DIR)),
     clientBufferBytes: f["client-buffer-bytes"],
   };
 }

@@ -66,16 +66,22 @@ if (argv.includes("--help") || argv.includes("-h")) {
 
 const Fault = z
   .string()
-  .regex(/^pause-before:[a-z_]+$/, "expected pause-before:<cmd>")
+  .regex(
+    /^(pause-before:[a-z_]+|pause-relay-delivery:(before|after))$/,
+    "expected pause-before:<cmd> or pause-relay-delivery:before|after",
+  )
   .optional();
 
 let config: SrvConfig;
 let holdSagaBefore: string | undefined;
+let holdRelayDelivery: "before" | "after" | undefined;
 try {
   config = loadConfig(argv, process.env);
   const parsedFault = Fault.safeParse(process.env.AGENTMUX_SRV_FAULT);
   if (!parsedFault.success) throw new ConfigError(`bad AGENTMUX_SRV_FAULT: ${parsedFault.error.issues[0]?.message}`);
-  holdSagaBefore = parsedFault.data?.slice("pause-before:".length);
+  const fault = parsedFault.data;
+  if (fault?.startsWith("pause-before:")) holdSagaBefore = fault.slice("pause-before:".length);
+  if (fault?.startsWith("pause-relay-delivery:")) holdRelayDelivery = fault.endsWith(":before") ? "before" : "after";
   delete process.env.AGENTMUX_SRV_FAULT;
 } catch (err) {
   if (err instanceof ConfigError) fail(`${err.message}\n${USAGE}`, 2);
@@ -105,6 +111,7 @@ try {
     signal: stop.signal,
     onAuthKey: (key) => log.redact(key),
     ...(holdSagaBefore ? { holdSagaBefore } : {}),
+    ...(holdRelayDelivery ? { holdRelayDelivery } : {}),
   });
 } catch (err) {
   if (err instanceof StartAbortedError) {

@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, formatMigrating } from "@agentmux/common-ipc";
 import { startSession } from "@agentmux/reducer";
+import { MemoryMailbox } from "@agentmux/relay";
 import { compensateUnresolved, SagaLog } from "@agentmux/saga";
 import { FileLock, openStore, type Store } from "@agentmux/store";
 import type { Logger } from "pino";
@@ -12,6 +13,7 @@ import { Transcripts } from "./agents/transcript.js";
 import type { SrvConfig } from "./config.js";
 import { Dispatcher, SRV_ORIGIN } from "./dispatcher.js";
 import { StartAbortedError } from "./errors.js";
+import { SrvRelay } from "./relay/srv-relay.js";
 import type { Services } from "./router.js";
 import { Sagas } from "./sagas.js";
 import { listenUnix } from "./transports/unix.js";
@@ -36,6 +38,11 @@ export interface StartOptions {
   signal?: AbortSignal;
   /** Crash tests: park a saga step that would dispatch this command (see SagasOptions.hold). */
   holdSagaBefore?: string;
+  /**
+   * Crash tests: park every relay delivery to an agent, `before` it is handed over (accepted,
+   * not delivered) or `after` (handed over, not yet recorded as delivered), announcing it.
+   */
+  holdRelayDelivery?: "before" | "after";
   /** The environment agents start from (default: this process's, which no longer holds the auth key). */
   agentEnv?: Readonly<Record<string, string | undefined>>;
   maxFrameBytes?: number;
@@ -126,15 +133,46 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     checkpoint();
 
     const transcripts = new Transcripts(store, logger);
+    // Agents get the MCP server of the relay, which starts once they are recovered.
+    let relay: SrvRelay | undefined;
     const agents = new Agents({
       dispatcher,
       store,
       transcripts,
       logger,
-      launch: { env: options.agentEnv ?? { ...process.env }, home: homedir(), logger },
+      launch: {
+        env: options.agentEnv ?? { ...process.env },
+        home: homedir(),
+        logger,
+        claudeArgs: (meta) => relay?.claudeArgs(meta) ?? [],
+      },
     });
     const interrupted = await agents.recover();
     if (interrupted > 0) logger.warn({ agents: interrupted }, "agents interrupted by the previous run flagged");
+    checkpoint();
+    try {
+      relay = await SrvRelay.start({
+        dispatcher,
+        agents,
+        logger,
+        relayDir: config.relayDir,
+        bundleName: config.instance,
+        mailbox: new MemoryMailbox(),
+        uid: process.geteuid?.() ?? 0,
+        ...(options.holdRelayDelivery === undefined
+          ? {}
+          : {
+              hold: {
+                at: options.holdRelayDelivery,
+                onHold: (id: string) =>
+                  options.announce(`AGENTMUXSRV-EVENT:relay delivery held ${options.holdRelayDelivery} ${id}`),
+              },
+            }),
+      });
+    } catch (err) {
+      // Agents still run; they just cannot message each other.
+      logger.error({ err, dir: config.relayDir }, "could not host the agents' relay; serving without it");
+    }
     checkpoint();
 
     let ids = 0;
@@ -165,6 +203,8 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     transports.push(web);
     // Agents go first (cleanup runs in reverse): no agent may outlive srv because a client would not let go.
     cleanup.push(() => agents.close());
+    // Before them, the relay: no message is handed to an agent that is stopping (queued ones stay pending).
+    cleanup.push(async () => relay?.close());
     logger.info({ web: web.web, ws: web.ws, pipe: pipe?.address, version: dispatcher.version }, "srv ready");
     return {
       estart: {
@@ -175,6 +215,7 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
         instance: config.instance,
         pending_migrations: pending,
         ...(pipe === undefined ? {} : { pipe: pipe.address }),
+        ...(relay === undefined ? {} : { relay: relay.socket }),
       },
       authKeyFile,
       close: unwind,

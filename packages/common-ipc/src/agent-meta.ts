@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { AgentUsage } from "./primitives.js";
 
 /**
@@ -45,41 +45,47 @@ const AgentEnv = z
   .record(z.string(), z.string({ error: "agent:env values must be strings" }), {
     error: "agent:env must be an object of strings",
   })
-  .superRefine((env, ctx) => {
-    const { maxKeys, maxValueBytes, keyPattern, reservedPrefix } = AGENT_ENV_LIMITS;
-    const keys = Object.keys(env);
-    if (keys.length > maxKeys) {
-      ctx.addIssue({ code: "custom", message: `agent:env has ${keys.length} variables (at most ${maxKeys})` });
-    }
-    for (const key of keys) {
-      const value = env[key] ?? "";
-      if (key.startsWith(reservedPrefix)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `agent:env: ${quoteKey(key)} is reserved: variables starting with ${reservedPrefix} are srv's own`,
-        });
-      } else if (!keyPattern.test(key)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `agent:env: ${quoteKey(key)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
-        });
+  .check(
+    z.superRefine((env: Record<string, string>, ctx) => {
+      const { maxKeys, maxValueBytes, keyPattern, reservedPrefix } = AGENT_ENV_LIMITS;
+      const keys = Object.keys(env);
+      if (keys.length > maxKeys) {
+        ctx.addIssue({ code: "custom", message: `agent:env has ${keys.length} variables (at most ${maxKeys})` });
       }
-      // Cheap bound first: a value of at most maxValueBytes / 3 UTF-16 units cannot exceed the byte limit.
-      if (value.length > maxValueBytes / 3 && utf8Bytes(value) > maxValueBytes) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `agent:env: ${quoteKey(key)} is longer than ${maxValueBytes} bytes`,
-        });
+      for (const key of keys) {
+        const value = env[key] ?? "";
+        if (key.startsWith(reservedPrefix)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `agent:env: ${quoteKey(key)} is reserved: variables starting with ${reservedPrefix} are srv's own`,
+          });
+        } else if (!keyPattern.test(key)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `agent:env: ${quoteKey(key)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
+          });
+        }
+        // Cheap bound first: a value of at most maxValueBytes / 3 UTF-16 units cannot exceed the byte limit.
+        if (value.length > maxValueBytes / 3 && utf8Bytes(value) > maxValueBytes) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `agent:env: ${quoteKey(key)} is longer than ${maxValueBytes} bytes`,
+          });
+        }
+        // A NUL cannot be passed in an environment; spawning would fail later, far from the cause.
+        if (value.includes("\0")) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `agent:env: ${quoteKey(key)} contains a NUL character`,
+          });
+        }
       }
-      // A NUL cannot be passed in an environment; spawning would fail later, far from the cause.
-      if (value.includes("\0")) {
-        ctx.addIssue({ code: "custom", path: [key], message: `agent:env: ${quoteKey(key)} contains a NUL character` });
-      }
-    }
-  });
+    }),
+  );
 
 /** `~` or `~/…` (srv expands it to the home directory) or an absolute path. */
 function isAgentCwd(path: string): boolean {
@@ -107,26 +113,30 @@ export const AgentBlockMeta = z.looseObject({
     .string({
       error: (issue) => (issue.input === undefined ? "agent:cwd is required" : "agent:cwd must be a string"),
     })
-    .refine(isAgentCwd, { error: 'agent:cwd must be an absolute path, "~" or start with "~/"' }),
-  "agent:name": z
-    .string({ error: "agent:name must be a string" })
-    .min(1, { error: "agent:name must not be empty" })
-    .max(200, { error: "agent:name must be at most 200 characters" })
-    .optional(),
+    .check(z.refine(isAgentCwd, { error: 'agent:cwd must be an absolute path, "~" or start with "~/"' })),
+  "agent:name": z.optional(
+    z
+      .string({ error: "agent:name must be a string" })
+      .check(
+        z.minLength(1, { error: "agent:name must not be empty" }),
+        z.maxLength(200, { error: "agent:name must be at most 200 characters" }),
+      ),
+  ),
   /** The executable (default: the provider's command on PATH; required for acp). */
-  "agent:command": z
-    .string({ error: "agent:command must be a string" })
-    .min(1, { error: "agent:command must not be empty" })
-    .optional(),
-  "agent:args": z
-    .array(z.string({ error: "agent:args must be an array of strings" }), {
+  "agent:command": z.optional(
+    z
+      .string({ error: "agent:command must be a string" })
+      .check(z.minLength(1, { error: "agent:command must not be empty" })),
+  ),
+  "agent:args": z.optional(
+    z.array(z.string({ error: "agent:args must be an array of strings" }), {
       error: "agent:args must be an array of strings",
-    })
-    .optional(),
-  "agent:permissions": z.enum(["ask", "skip"], { error: "agent:permissions must be ask or skip" }).optional(),
+    }),
+  ),
+  "agent:permissions": z.optional(z.enum(["ask", "skip"], { error: "agent:permissions must be ask or skip" })),
   /** Variables added to the agent's environment; see {@link AGENT_ENV_LIMITS}. */
-  "agent:env": AgentEnv.optional(),
-  "session:id": z.string().min(1, { error: "session:id must not be empty" }).nullable().optional(),
-  "session:usage": AgentUsage.nullable().optional(),
+  "agent:env": z.optional(AgentEnv),
+  "session:id": z.optional(z.nullable(z.string().check(z.minLength(1, { error: "session:id must not be empty" })))),
+  "session:usage": z.optional(z.nullable(AgentUsage)),
 });
 export type AgentBlockMeta = z.infer<typeof AgentBlockMeta>;

@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { literalValue } from "./literal.js";
 import {
   ClientKind,
   JsonValue,
@@ -12,19 +13,24 @@ import {
   U64,
 } from "./primitives.js";
 
+// Field schemas every variant has are built once and shared (schemas are immutable): each
+// instance costs start-up time in every process that loads the package.
+const optionalReqId = z.optional(ReqId);
+const correlationId = z._default(z.nullable(z.string()), null);
+
 /** One command variant: `{cmd: name, ...fields, req_id?}`, unknown keys rejected. */
-function command<const N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
-  return z.strictObject({ cmd: z.literal(name), ...shape, req_id: ReqId.optional() });
+function command<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {
+  return z.strictObject({ cmd: z.literal(name), ...shape, req_id: optionalReqId });
 }
 
 /** Layout commands also carry the caller's `correlation_id` (null when absent). */
-function layoutCommand<const N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
-  return command(name, { ...shape, correlation_id: z.string().nullable().default(null) });
+function layoutCommand<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {
+  return command(name, { ...shape, correlation_id: correlationId });
 }
 
-const id = z.string().min(1);
+const id = z.string().check(z.minLength(1));
 const name = z.string();
-const force = z.boolean().default(false);
+const force = z._default(z.boolean(), false);
 
 // --- session ---------------------------------------------------------------
 export const Register = command("register", { kind: ClientKind, pid: U32, version: z.string() });
@@ -55,7 +61,7 @@ export const MoveTab = command("move_tab", {
 });
 
 // --- block -----------------------------------------------------------------
-export const CreateBlock = command("create_block", { tab_id: id, meta: Meta.nullable().default(null) });
+export const CreateBlock = command("create_block", { tab_id: id, meta: z._default(z.nullable(Meta), null) });
 export const DeleteBlock = command("delete_block", { tab_id: id, block_id: id });
 export const UpdateBlockMeta = command("update_block_meta", { block_id: id, meta_patch: Meta });
 export const MoveBlock = command("move_block", {
@@ -78,8 +84,8 @@ export const SetMagnifiedNode = command("set_magnified_node", { tab_id: id, node
 export const LayoutInsertNode = layoutCommand("layout_insert_node", {
   tab_id: id,
   node: LayoutNode,
-  parent_id: z.string().nullable().default(null),
-  index: U32.nullable().default(null),
+  parent_id: z._default(z.nullable(z.string()), null),
+  index: z._default(z.nullable(U32), null),
   ...focusFlags,
 });
 export const LayoutInsertNodeAtIndex = layoutCommand("layout_insert_node_at_index", {
@@ -110,37 +116,32 @@ export const LayoutSplitVertical = layoutCommand("layout_split_vertical", split)
 export const LayoutClear = layoutCommand("layout_clear", { tab_id: id });
 export const LayoutSetTree = layoutCommand("layout_set_tree", {
   tab_id: id,
-  new_tree: LayoutNode.nullable().default(null),
-  slices: LayoutClientSlices.nullable().default(null),
+  new_tree: z._default(z.nullable(LayoutNode), null),
+  slices: z._default(z.nullable(LayoutClientSlices), null),
 });
 export const LayoutQueueBackendActions = layoutCommand("layout_queue_backend_actions", {
   tab_id: id,
-  actions: z.array(JsonValue).min(1),
+  actions: z.array(JsonValue).check(z.minLength(1)),
 });
 
 // --- agents (agentmux extension) --------------------------------------------
-export const AgentSend = command("agent_send", { block_id: id, message: z.string().min(1) });
+export const AgentSend = command("agent_send", { block_id: id, message: z.string().check(z.minLength(1)) });
 export const AgentInterrupt = command("agent_interrupt", { block_id: id });
 export const AgentStop = command("agent_stop", { block_id: id, force });
 export const AgentRespond = command("agent_respond", {
   block_id: id,
   request_id: id,
   decision: z.enum(["allow", "deny"]),
-  message: z.string().max(4096).optional(),
+  message: z.optional(z.string().check(z.maxLength(4096))),
 });
 /** Every agent block with its meta and last status, in one reply (`agent_list`): no history fold needed. */
 export const ListAgents = command("list_agents", {});
 export const GetBlockOutput = command("get_block_output", {
   block_id: id,
-  offset: U64.default(0),
-  limit: z
-    .number()
-    .int()
-    .min(1)
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024),
+  offset: z._default(U64, 0),
+  limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(16 * 1024 * 1024)), 64 * 1024),
 });
-export const SubscribeOutput = command("subscribe_output", { block_ids: z.array(id).default([]) });
+export const SubscribeOutput = command("subscribe_output", { block_ids: z._default(z.array(id), []) });
 
 // --- sagas (agentmux extension: multi-step operations srv runs as sagas) -----
 export const TearOffTab = command("tear_off_tab", { tab_id: id });
@@ -207,7 +208,7 @@ export type CommandInput = z.input<typeof Command>;
 export type CommandName = Command["cmd"];
 export type CommandOf<N extends CommandName> = Extract<Command, { cmd: N }>;
 
-export const COMMAND_NAMES: readonly CommandName[] = Command.options.map((o) => o.shape.cmd.value);
+export const COMMAND_NAMES: readonly CommandName[] = Command.def.options.map((o) => literalValue(o.shape.cmd));
 
 const LAYOUT_COMMAND_NAMES = new Set<string>(
   COMMAND_NAMES.filter((n) => n.startsWith("layout_") || n === "set_focused_node" || n === "set_magnified_node"),

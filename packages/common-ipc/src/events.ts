@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { literalValue } from "./literal.js";
 import {
   AgentFault,
   AgentInputRequest,
@@ -19,19 +20,24 @@ import {
   U64,
 } from "./primitives.js";
 
+// Field schemas every variant has are built once and shared (schemas are immutable): each
+// instance costs start-up time in every process that loads the package.
+const optionalReqId = z.optional(ReqId);
+const correlationId = z._default(z.nullable(z.string()), null);
+
 /** One event variant: `{event: name, ...fields, version, req_id?}`, unknown keys rejected. */
-function event<const N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
-  return z.strictObject({ event: z.literal(name), ...shape, version: U64, req_id: ReqId.optional() });
+function event<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {
+  return z.strictObject({ event: z.literal(name), ...shape, version: U64, req_id: optionalReqId });
 }
 
-function layoutEvent<const N extends string, S extends z.ZodRawShape>(name: N, shape: S) {
-  return event(name, { ...shape, correlation_id: z.string().nullable().default(null) });
+function layoutEvent<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {
+  return event(name, { ...shape, correlation_id: correlationId });
 }
 
-const id = z.string().min(1);
-const ids = z.array(id).default([]);
-const optionalId = z.string().nullable().default(null);
-const newTree = LayoutNode.nullable().default(null);
+const id = z.string().check(z.minLength(1));
+const ids = z._default(z.array(id), []);
+const optionalId = z._default(z.nullable(z.string()), null);
+const newTree = z._default(z.nullable(LayoutNode), null);
 const pair = z.tuple([z.string(), z.string()]);
 
 // --- session ---------------------------------------------------------------
@@ -47,10 +53,10 @@ export const ProcessExited = event("process_exited", { pid: U32, code: I32 });
 export const LifecyclePhaseChanged = event("lifecycle_phase_changed", { from: LifecyclePhase, to: LifecyclePhase });
 export const SrvSnapshot = event("srv_snapshot", {
   lifecycle: LifecyclePhase,
-  workspaces: z.array(pair).default([]),
-  tabs: z.array(z.tuple([z.string(), z.string(), z.string()])).default([]),
-  active_tabs: z.array(pair).default([]),
-  blocks: z.array(pair).default([]),
+  workspaces: z._default(z.array(pair), []),
+  tabs: z._default(z.array(z.tuple([z.string(), z.string(), z.string()])), []),
+  active_tabs: z._default(z.array(pair), []),
+  blocks: z._default(z.array(pair), []),
 });
 
 // --- workspace ---------------------------------------------------------------
@@ -77,7 +83,11 @@ export const TabMoved = event("tab_moved", {
 });
 
 // --- block -----------------------------------------------------------------
-export const BlockCreated = event("block_created", { tab_id: id, block_id: id, meta: Meta.nullable().default(null) });
+export const BlockCreated = event("block_created", {
+  tab_id: id,
+  block_id: id,
+  meta: z._default(z.nullable(Meta), null),
+});
 export const BlockDeleted = event("block_deleted", { tab_id: id, block_id: id });
 export const BlockMetaUpdated = event("block_meta_updated", { block_id: id, meta_patch: Meta });
 export const BlockMoved = event("block_moved", { block_id: id, src_tab_id: id, dst_tab_id: id, dst_index: U32 });
@@ -95,7 +105,7 @@ export const LayoutNodeInserted = layoutEvent("layout_node_inserted", {
   tab_id: id,
   node: LayoutNode,
   parent_id: optionalId,
-  index: U32.nullable().default(null),
+  index: z._default(z.nullable(U32), null),
 });
 export const LayoutNodeInsertedAtIndex = layoutEvent("layout_node_inserted_at_index", {
   tab_id: id,
@@ -107,9 +117,9 @@ export const LayoutNodeDeleted = layoutEvent("layout_node_deleted", {
   tab_id: id,
   node_id: id,
   new_tree: newTree,
-  tree_cleared: z.boolean().default(false),
+  tree_cleared: z._default(z.boolean(), false),
   was_focused: z.boolean(),
-  was_magnified: z.boolean().default(false),
+  was_magnified: z._default(z.boolean(), false),
 });
 export const LayoutNodeMoved = layoutEvent("layout_node_moved", {
   tab_id: id,
@@ -142,11 +152,11 @@ export const LayoutCleared = layoutEvent("layout_cleared", { tab_id: id });
 export const LayoutTreeReplaced = layoutEvent("layout_tree_replaced", {
   tab_id: id,
   new_tree: newTree,
-  slices: LayoutClientSlices.nullable().default(null),
+  slices: z._default(z.nullable(LayoutClientSlices), null),
 });
 export const LayoutBackendActionsQueued = layoutEvent("layout_backend_actions_queued", {
   tab_id: id,
-  actions: z.array(JsonValue).min(1),
+  actions: z.array(JsonValue).check(z.minLength(1)),
 });
 
 // --- saga ------------------------------------------------------------------
@@ -158,14 +168,14 @@ export const SagaFailed = event("saga_failed", { saga_id: U64, reason: z.string(
 export const AgentStatus = event("agent_status", {
   block_id: id,
   status: AgentRunStatus,
-  pid: U32.nullable().default(null),
-  exit_code: I32.nullable().default(null),
+  pid: z._default(z.nullable(U32), null),
+  exit_code: z._default(z.nullable(I32), null),
   turn_active: z.boolean(),
-  session_id: z.string().nullable().default(null),
-  needs_input: z.boolean().default(false),
-  usage: AgentUsage.nullable().default(null),
-  requests: z.array(AgentInputRequest).default([]),
-  fault: AgentFault.nullable().default(null),
+  session_id: z._default(z.nullable(z.string()), null),
+  needs_input: z._default(z.boolean(), false),
+  usage: z._default(z.nullable(AgentUsage), null),
+  requests: z._default(z.array(AgentInputRequest), []),
+  fault: z._default(z.nullable(AgentFault), null),
 });
 export const BlockOutput = event("block_output", { block_id: id, offset: U64, data: z.string() });
 
@@ -228,8 +238,8 @@ export type BusEvent = z.output<typeof BusEvent>;
  */
 export const EventList = event("event_list", {
   events: z.array(BusEvent),
-  truncated: z.boolean().default(false),
-  more: z.boolean().default(false),
+  truncated: z._default(z.boolean(), false),
+  more: z._default(z.boolean(), false),
 });
 
 /**
@@ -245,12 +255,12 @@ export const AgentList = event("agent_list", {
       tab_id: id,
       workspace_id: id,
       meta: Meta,
-      status: AgentStatus.omit({ version: true, req_id: true }).nullable(),
+      status: z.nullable(z.omit(AgentStatus, { version: true, req_id: true })),
     }),
   ),
 });
 
-export const Event = z.discriminatedUnion("event", [...BusEvent.options, EventList, AgentList]);
+export const Event = z.discriminatedUnion("event", [...BusEvent.def.options, EventList, AgentList]);
 
 /** A parsed event (defaults applied). */
 export type Event = z.output<typeof Event>;
@@ -258,4 +268,4 @@ export type EventInput = z.input<typeof Event>;
 export type EventName = Event["event"];
 export type EventOf<N extends EventName> = Extract<Event, { event: N }>;
 
-export const EVENT_NAMES: readonly EventName[] = Event.options.map((o) => o.shape.event.value);
+export const EVENT_NAMES: readonly EventName[] = Event.def.options.map((o) => literalValue(o.shape.event));

@@ -3,6 +3,7 @@ export * from "./commands.js";
 export * from "./depth.js";
 export * from "./events.js";
 export * from "./json-schema.js";
+export * from "./messages.js";
 export * from "./ndjson.js";
 export * from "./parse.js";
 export * from "./primitives.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { Command } from "./commands.js";
 import { MAX_EVENT_LIST_JSON_DEPTH, MAX_JSON_DEPTH } from "./depth.js";
 import { BusEvent, Event } from "./events.js";
@@ -15,7 +15,7 @@ function namedDefinitions() {
   return registry;
 }
 
-function toSchema(schema: z.ZodType, title: string, description: string): JsonSchema {
+function toSchema(schema: z.core.$ZodType, title: string, description: string): JsonSchema {
   return {
     ...z.toJSONSchema(schema, { io: "input", target: "draft-2020-12", cycles: "ref", metadata: namedDefinitions() }),
     title,

@@ -1,7 +1,9 @@
-import type { z } from "zod";
+import * as z from "zod/mini";
 import { Command } from "./commands.js";
 import { jsonTextDepth, jsonValueDepth, MAX_EVENT_LIST_JSON_DEPTH, MAX_JSON_DEPTH } from "./depth.js";
 import { Event, type EventOf } from "./events.js";
+import { literalValue } from "./literal.js";
+import { zodEnglishErrors } from "./messages.js";
 import { type ErrorCode, ReqId } from "./primitives.js";
 
 /** A protocol-level failure with a stable wire `code`. */
@@ -19,10 +21,10 @@ export class ProtocolError extends Error {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ProtocolError };
 
-type Variant = z.ZodType;
+type Variant = z.core.$ZodType;
 
-const commandVariants = new Map<string, Variant>(Command.options.map((o) => [o.shape.cmd.value, o]));
-const eventVariants = new Map<string, Variant>(Event.options.map((o) => [o.shape.event.value, o]));
+const commandVariants = new Map<string, Variant>(Command.def.options.map((o) => [literalValue(o.shape.cmd), o]));
+const eventVariants = new Map<string, Variant>(Event.def.options.map((o) => [literalValue(o.shape.event), o]));
 
 const MAX_ISSUES = 3;
 
@@ -100,7 +102,8 @@ function parseTagged<T>(input: unknown, vocabulary: Vocabulary, knownDepth?: num
   if (schema === undefined) {
     return fail(`parse failed: unknown ${tagKey} "${clip(tag, 64)}"`, reqId);
   }
-  const result = schema.safeParse(input);
+  // English messages per call (zod/mini loads no locale), not through zod's global config.
+  const result = z.safeParse(schema, input, { error: zodEnglishErrors });
   if (!result.success) {
     return fail(`parse failed: ${describeIssues(tag, result.error.issues)}`, reqId);
   }

@@ -13,7 +13,7 @@
  * version) are deliberately *not* made here: a schema failure is only ever
  * "failed to parse relay request".
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** The only `schema_version` this wire speaks; every success response carries it. */
 export const RELAY_SCHEMA_VERSION = "1";
@@ -30,9 +30,9 @@ export type RelayClientClass = z.infer<typeof RelayClientClass>;
 export const RelayDeliveryMode = z.enum(["sync", "async"]);
 export type RelayDeliveryMode = z.infer<typeof RelayDeliveryMode>;
 
-const RequestId = z.string().min(1).max(RELAY_REQUEST_ID_MAX_LENGTH);
+const RequestId = z.string().check(z.minLength(1), z.maxLength(RELAY_REQUEST_ID_MAX_LENGTH));
 /** Milliseconds; 0 is parsed so the relay can refuse it with its own code. */
-const Millis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Millis = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
 
 // --- client → relay ----------------------------------------------------------
 
@@ -52,40 +52,40 @@ export type RelayHelloFrame = z.infer<typeof RelayHelloFrame>;
  */
 export const RelayListRequest = z.strictObject({
   operation: z.literal("list"),
-  sender_session: z.string().optional(),
+  sender_session: z.optional(z.string()),
 });
 
 export const RelayChatRequest = z.strictObject({
   operation: z.literal("chat"),
   /** Reported back in the response; the frame's `request_id` when absent. */
-  request_id: RequestId.optional(),
-  sender_session: z.string().optional(),
+  request_id: z.optional(RequestId),
+  sender_session: z.optional(z.string()),
   message: z.string(),
-  targets: z.array(z.string()).default([]),
-  broadcast: z.boolean().default(false),
+  targets: z._default(z.array(z.string()), []),
+  broadcast: z._default(z.boolean(), false),
   /** Relay default `sync`. */
-  delivery_mode: RelayDeliveryMode.optional(),
-  quiescence_timeout_ms: Millis.optional(),
-  acp_turn_timeout_ms: Millis.optional(),
+  delivery_mode: z.optional(RelayDeliveryMode),
+  quiescence_timeout_ms: z.optional(Millis),
+  acp_turn_timeout_ms: z.optional(Millis),
 });
 
 export const RelayLookRequest = z.strictObject({
   operation: z.literal("look"),
-  requester_session: z.string().optional(),
+  requester_session: z.optional(z.string()),
   target_session: z.string(),
   /** Default 120, must be 1..1000 (checked by the relay: `validation_invalid_lines`). */
-  lines: z.number().optional(),
-  bundle_name: z.string().optional(),
+  lines: z.optional(z.number()),
+  bundle_name: z.optional(z.string()),
 });
 
 export const RelayRawwRequest = z.strictObject({
   operation: z.literal("raww"),
-  request_id: RequestId.optional(),
-  sender_session: z.string().optional(),
+  request_id: z.optional(RequestId),
+  sender_session: z.optional(z.string()),
   target_session: z.string(),
   text: z.string(),
-  no_enter: z.boolean().default(false),
-  bundle_name: z.string().optional(),
+  no_enter: z._default(z.boolean(), false),
+  bundle_name: z.optional(z.string()),
 });
 
 export const RelayRequest = z.discriminatedUnion("operation", [
@@ -105,7 +105,7 @@ export type RelayRawwRequest = z.infer<typeof RelayRawwRequest>;
 export const RelayRequestFrame = z.strictObject({
   frame: z.literal("request"),
   /** Echoed on the response; a client that omits it cannot tell concurrent answers apart. */
-  request_id: RequestId.optional(),
+  request_id: z.optional(RequestId),
   request: RelayRequest,
 });
 export type RelayRequestFrame = z.infer<typeof RelayRequestFrame>;
@@ -129,7 +129,7 @@ export type RelayHelloAckFrame = z.infer<typeof RelayHelloAckFrame>;
 export const RelayErrorBody = z.object({
   code: z.string(),
   message: z.string(),
-  details: Details.optional(),
+  details: z.optional(Details),
 });
 export type RelayErrorBody = z.infer<typeof RelayErrorBody>;
 
@@ -137,7 +137,7 @@ export const RelayErrorResponse = z.object({ kind: z.literal("error"), error: Re
 
 export const RelaySessionSummary = z.object({
   id: z.string(),
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   /** The transport's kind (`tmux`, `acp`, `session`, …). */
   transport: z.string(),
 });
@@ -150,9 +150,9 @@ export const RelayListResponse = z.object({
     id: z.string(),
     state: z.enum(["up", "down"]),
     /** Only when up. */
-    startup_health: z.enum(["healthy", "degraded"]).optional(),
+    startup_health: z.optional(z.enum(["healthy", "degraded"])),
     /** Only when down (`runtime_no_configured_sessions`, `runtime_startup_failed`). */
-    state_reason_code: z.string().optional(),
+    state_reason_code: z.optional(z.string()),
     startup_failure_count: z.number(),
     recent_startup_failures: z.array(z.unknown()),
     sessions: z.array(RelaySessionSummary),
@@ -167,9 +167,9 @@ export const RelayChatResult = z.object({
   /** One UUID per target. */
   message_id: z.string(),
   outcome: RelayChatOutcome,
-  reason_code: z.string().optional(),
-  reason: z.string().optional(),
-  details: Details.optional(),
+  reason_code: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  details: z.optional(Details),
 });
 export type RelayChatResult = z.infer<typeof RelayChatResult>;
 
@@ -182,7 +182,7 @@ export const RelayChatResponse = z.object({
   bundle_name: z.string(),
   request_id: z.string(),
   sender_session: z.string(),
-  sender_display_name: z.string().optional(),
+  sender_display_name: z.optional(z.string()),
   delivery_mode: RelayDeliveryMode,
   /** async: `accepted`; sync: `success` (also for zero targets), `partial` or `failure`. */
   status: RelayChatStatus,
@@ -198,13 +198,13 @@ export const RelayLookResponse = z.object({
   captured_at: z.string(),
   snapshot_format: z.enum(["lines", "acp_entries_v1"]),
   /** `lines` format. */
-  snapshot_lines: z.array(z.string()).optional(),
+  snapshot_lines: z.optional(z.array(z.string())),
   /** `acp_entries_v1` format, with the four fields after it. */
-  snapshot_entries: z.array(z.unknown()).optional(),
-  freshness: z.enum(["fresh", "stale"]).optional(),
-  snapshot_source: z.string().optional(),
-  stale_reason_code: z.string().optional(),
-  snapshot_age_ms: z.number().optional(),
+  snapshot_entries: z.optional(z.array(z.unknown())),
+  freshness: z.optional(z.enum(["fresh", "stale"])),
+  snapshot_source: z.optional(z.string()),
+  stale_reason_code: z.optional(z.string()),
+  snapshot_age_ms: z.optional(z.number()),
 });
 
 export const RelayRawwResponse = z.object({
@@ -234,7 +234,7 @@ export type RelayRawwResponse = z.infer<typeof RelayRawwResponse>;
 export const RelayResponseFrame = z.object({
   frame: z.literal("response"),
   /** Absent on errors that end the stream (hello refused, frame unreadable, relay full). */
-  request_id: z.string().optional(),
+  request_id: z.optional(z.string()),
   response: RelayResponse,
 });
 export type RelayResponseFrame = z.infer<typeof RelayResponseFrame>;
@@ -277,11 +277,11 @@ export type RelayDeliveryPhase = z.infer<typeof RelayDeliveryPhase>;
 export const RelayDeliveryOutcomeEvent = z.object({
   message_id: z.string(),
   phase: RelayDeliveryPhase,
-  outcome: z.string().nullable(),
-  reason_code: z.string().optional(),
-  reason: z.string().optional(),
-  sender_session: z.string().optional(),
-  target_session: z.string().optional(),
+  outcome: z.nullable(z.string()),
+  reason_code: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  sender_session: z.optional(z.string()),
+  target_session: z.optional(z.string()),
 });
 export type RelayDeliveryOutcomeEvent = z.infer<typeof RelayDeliveryOutcomeEvent>;
 

@@ -24,6 +24,8 @@ export interface EstartInfo {
    * percent-encoded (`%20` for a space), read back decoded.
    */
   pipe?: string;
+  /** agentmux extension: the agents' relay socket (absent when srv hosts none); encoded like `pipe`. */
+  relay?: string;
 }
 
 export type SrvStderrLine =
@@ -36,6 +38,8 @@ export type SrvStderrLine =
   | { kind: "log"; line: string };
 
 const ESTART_KEYS = ["ws", "web", "version", "buildtime", "instance", "pending_migrations"] as const;
+/** The optional ESTART fields that are paths (percent-encoded on the line). */
+const PATH_KEYS = ["pipe", "relay"] as const;
 const UNKNOWN_REASON = "unknown error";
 
 function checkValue(key: string, value: string): string {
@@ -50,19 +54,22 @@ function checkCount(value: number): number {
   return value;
 }
 
-/** `AGENTMUXSRV-ESTART ws:<host:port> web:<host:port> version:<v> buildtime:<t> instance:<id> pending_migrations:<n> [pipe:<path>]` */
+/** `AGENTMUXSRV-ESTART ws:<host:port> web:<host:port> version:<v> buildtime:<t> instance:<id> pending_migrations:<n> [pipe:<path>] [relay:<path>]` */
 export function formatEstart(info: EstartInfo): string {
   const fields = ESTART_KEYS.map((key) => {
     const value = key === "pending_migrations" ? String(checkCount(info[key])) : checkValue(key, info[key]);
     return `${key}:${value}`;
   });
-  if (info.pipe !== undefined) fields.push(`pipe:${encodePath(info.pipe)}`);
+  for (const key of PATH_KEYS) {
+    const path = info[key];
+    if (path !== undefined) fields.push(`${key}:${encodePath(key, path)}`);
+  }
   return `${ESTART} ${fields.join(" ")}`;
 }
 
 /** A path as one whitespace-free token: percent-encoded, with its slashes left readable. */
-function encodePath(path: string): string {
-  if (path.length === 0) throw new RangeError("pipe must be a non-empty path");
+function encodePath(key: string, path: string): string {
+  if (path.length === 0) throw new RangeError(`${key} must be a non-empty path`);
   return encodeURIComponent(path).replaceAll("%2F", "/");
 }
 
@@ -122,12 +129,13 @@ function parseEstart(line: string, rest: string): SrvStderrLine {
     instance: fields.get("instance") as string,
     pending_migrations: pending,
   };
-  const pipe = fields.get("pipe");
-  if (pipe !== undefined) {
+  for (const key of PATH_KEYS) {
+    const encoded = fields.get(key);
+    if (encoded === undefined) continue;
     try {
-      estart.pipe = decodeURIComponent(pipe);
+      estart[key] = decodeURIComponent(encoded);
     } catch {
-      return { kind: "invalid", line, reason: `bad pipe ${pipe}` };
+      return { kind: "invalid", line, reason: `bad ${key} ${encoded}` };
     }
   }
   return estart;

@@ -35,12 +35,18 @@ describe("srv stderr line protocol", () => {
       instance: "default",
       pending_migrations: 0,
       pipe: "/run/user/1000/my agents/100%/srv.sock",
+      relay: "/run/user/1000/agentmux/0f-relay/bundles/default/relay.sock",
     };
     const line = formatEstart(info);
     expect(line).toContain(" pipe:/run/user/1000/my%20agents/100%25/srv.sock");
+    expect(line).toContain(" relay:/run/user/1000/agentmux/0f-relay/bundles/default/relay.sock");
     expect(parseSrvStderrLine(line)).toEqual({ kind: "estart", ...info });
     expect(parseSrvStderrLine(`${line.slice(0, line.indexOf(" pipe:"))} pipe:%E0%A4%A`)).toMatchObject({
       kind: "invalid",
+    });
+    expect(parseSrvStderrLine(`${line.slice(0, line.indexOf(" relay:"))} relay:%E0%A4%A`)).toMatchObject({
+      kind: "invalid",
+      reason: "bad relay %E0%A4%A",
     });
   });
 

@@ -28,8 +28,7 @@ import {
   type RelayResponse,
   RelayServerFrame,
 } from "@agentmux/common-ipc";
-import { RELAY_ERROR_CODES, RelayError, type RelayErrorCode } from "./errors.js";
-import { errorMessageOf } from "./queue.js";
+import { errorMessageOf, RELAY_ERROR_CODES, RelayError, type RelayErrorCode } from "./errors.js";
 
 export const RELAY_CLIENT_DEFAULTS = Object.freeze({
   helloTimeoutMs: 2000,

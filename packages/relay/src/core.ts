@@ -34,10 +34,10 @@ import {
   resolveSession,
 } from "./directory.js";
 import { renderEnvelope } from "./envelope.js";
-import { RelayError } from "./errors.js";
+import { errorMessageOf, RelayError } from "./errors.js";
 import type { RuntimeLog } from "./host.js";
 import { authorize, type Controls } from "./policy.js";
-import { type DeliveryQueue, errorMessageOf, type QueueItem, type QueueTarget } from "./queue.js";
+import type { DeliveryQueue, QueueItem, QueueTarget } from "./queue.js";
 import type { DeliveryOutcome, Mailbox, MailRecord } from "./transport.js";
 
 /** Who a stream is: fixed at hello, the only sender its requests can have. */

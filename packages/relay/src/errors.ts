@@ -73,3 +73,8 @@ export class RelayError extends Error {
 export function isRelayError(err: unknown, code?: RelayErrorCode): err is RelayError {
   return err instanceof RelayError && (code === undefined || err.code === code);
 }
+
+/** The message of anything thrown. */
+export function errorMessageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -61,7 +61,7 @@ export class MemoryMailbox implements Mailbox {
   async pending(targetSession?: string): Promise<MailRecord[]> {
     const out: MailRecord[] = [];
     for (const record of this.#records.values()) {
-      if (record.state !== "pending") continue;
+      if (record.state !== "pending" && record.state !== "delivering") continue;
       if (targetSession !== undefined && record.targetSession !== targetSession) continue;
       out.push(record);
     }

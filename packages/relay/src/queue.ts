@@ -11,7 +11,9 @@
  * the next relay through `redeliverPending()`; the in-memory one forgets them
  * with the process, as the reference's queue did.
  */
+
 import { RELAY_EVENT_TYPES, type RelayDeliveryOutcomeEvent, type RelayEvent } from "@agentmux/common-ipc";
+import { errorMessageOf } from "./errors.js";
 import type { RuntimeLog } from "./host.js";
 import type { Delivery, DeliveryOutcome, Mailbox, MailRecord, Transport } from "./transport.js";
 
@@ -332,9 +334,4 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
       },
     );
   });
-}
-
-/** The text of anything thrown, for `reason`/`cause` fields. */
-export function errorMessageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -26,9 +26,9 @@ import {
 } from "@agentmux/common-ipc";
 import { RelayCore, type RelayIdentity, toRelayError } from "./core.js";
 import type { RelayDirectory } from "./directory.js";
-import { RelayError } from "./errors.js";
+import { errorMessageOf, RelayError } from "./errors.js";
 import type { RuntimeLog } from "./host.js";
-import { DeliveryQueue, errorMessageOf, type UiEndpoints } from "./queue.js";
+import { DeliveryQueue, type UiEndpoints } from "./queue.js";
 import type { Mailbox } from "./transport.js";
 
 export const RELAY_SERVER_DEFAULTS = Object.freeze({

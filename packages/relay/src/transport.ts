@@ -56,8 +56,12 @@ export interface Transport {
   raww?(targetSession: string, text: string, options: { noEnter: boolean }): Promise<void>;
 }
 
-/** Where a message is in its life, per target. */
-export type MailState = "pending" | "delivered" | "read" | "failed";
+/**
+ * Where a message is in its life, per target. `delivering`: an embedder
+ * marked it just before handing it over, so after a crash it knows the
+ * target may already have it (the relay itself never sets it).
+ */
+export type MailState = "pending" | "delivering" | "delivered" | "read" | "failed";
 
 export interface MailRecord {
   readonly messageId: string;
@@ -83,6 +87,6 @@ export interface Mailbox {
   accept(records: readonly MailRecord[]): Promise<void>;
   settle(messageId: string, state: Exclude<MailState, "pending">, outcome?: DeliveryOutcome): Promise<void>;
   get(messageId: string): Promise<MailRecord | undefined>;
-  /** Pending records, oldest first (all targets, or one). */
+  /** Pending (and delivering) records, oldest first (all targets, or one). */
   pending(targetSession?: string): Promise<MailRecord[]>;
 }

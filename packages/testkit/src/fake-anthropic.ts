@@ -3,10 +3,13 @@
 // newest user message:
 //   "reply <text>"      → an assistant text reply
 //   "tool <command>"    → a Bash tool call running <command>; after its result, a text reply "done"
+//   "mcp <tool> <json>" → a call of agentmux's MCP tool <tool> (`mcp__agentmux__<tool>`) with that
+//                         input; after its result, a text reply "done"
 //   "error <status>"    → an API error with that HTTP status
 //   "slow <n>"          → a text reply streamed as <n> chunks, 200 ms apart (something to interrupt)
 //   "hang"              → never answers: the request stays open until the client goes (a silent API)
 // anything else        → the text "ok".
+// A message that is an agentmux envelope (another agent's message) is scripted by its body.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -68,14 +71,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     const id = `msg_${++ids}`;
     const blocks =
       script.kind === "tool"
-        ? [
-            {
-              type: "tool_use",
-              id: `toolu_${ids}`,
-              name: "Bash",
-              input: { command: script.command, description: "run it" },
-            },
-          ]
+        ? [{ type: "tool_use", id: `toolu_${ids}`, name: script.name, input: script.input }]
         : [{ type: "text", text: script.chunks.join("") }];
     const stopReason = script.kind === "tool" ? "tool_use" : "end_turn";
     const usage = { input_tokens: 12, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
@@ -113,15 +109,12 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       send("content_block_start", {
         type: "content_block_start",
         index: 0,
-        content_block: { type: "tool_use", id: `toolu_${ids}`, name: "Bash", input: {} },
+        content_block: { type: "tool_use", id: `toolu_${ids}`, name: script.name, input: {} },
       });
       send("content_block_delta", {
         type: "content_block_delta",
         index: 0,
-        delta: {
-          type: "input_json_delta",
-          partial_json: JSON.stringify({ command: script.command, description: "run it" }),
-        },
+        delta: { type: "input_json_delta", partial_json: JSON.stringify(script.input) },
       });
     } else {
       send("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
@@ -169,7 +162,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
 
 type Script =
   | { kind: "text"; chunks: string[]; delayMs: number }
-  | { kind: "tool"; command: string }
+  | { kind: "tool"; name: string; input: unknown }
   | { kind: "error"; status: number }
   | { kind: "hang" };
 
@@ -189,14 +182,18 @@ function chooseScript(body: MessagesRequest): Script {
   if (Array.isArray(last.content) && last.content.some((b) => b.type === "tool_result")) {
     return { kind: "text", chunks: ["done"], delayMs: 0 };
   }
-  const text = textOf(last.content).trim();
+  const text = envelopeBody(textOf(last.content)).trim();
   const [verb, ...rest] = text.split(" ");
   const arg = rest.join(" ");
   switch (verb) {
     case "reply":
       return { kind: "text", chunks: [arg], delayMs: 0 };
     case "tool":
-      return { kind: "tool", command: arg };
+      return { kind: "tool", name: "Bash", input: { command: arg, description: "run it" } };
+    case "mcp": {
+      const [tool = "", ...json] = arg.split(" ");
+      return { kind: "tool", name: `mcp__agentmux__${tool}`, input: JSON.parse(json.join(" ") || "{}") };
+    }
     case "error":
       return { kind: "error", status: Number(arg) || 500 };
     case "hang":
@@ -206,4 +203,15 @@ function chooseScript(body: MessagesRequest): Script {
     default:
       return { kind: "text", chunks: ["ok"], delayMs: 0 };
   }
+}
+
+/** The body of an agentmux envelope (the text/plain part), or the text itself when it is not one. */
+function envelopeBody(text: string): string {
+  const start = /^--(agentmux-[0-9a-f]+)$/m.exec(text);
+  if (!start) return text;
+  const boundary = start[1] as string;
+  const part = text.indexOf("Content-Type: text/plain", start.index);
+  const bodyStart = part === -1 ? -1 : text.indexOf("\n\n", part);
+  const end = text.indexOf(`\n--${boundary}--`, bodyStart);
+  return bodyStart === -1 || end === -1 ? text : text.slice(bodyStart + 2, end);
 }

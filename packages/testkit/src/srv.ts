@@ -48,7 +48,7 @@ export interface SrvOptions {
   dataDir?: string;
   /** More srv flags. */
   args?: string[];
-  /** Added to (and overriding) this process's environment, AGENTMUX_AUTH_KEY and AGENTMUX_SRV_PIPE_PATH. */
+  /** Added to (and overriding) this process's environment, AGENTMUX_AUTH_KEY, AGENTMUX_SRV_PIPE_PATH and AGENTMUX_RELAY_DIR. */
   env?: Record<string, string>;
   /** Start without AGENTMUX_AUTH_KEY, so srv mints a key into <data-dir>/auth.key. */
   mintKey?: boolean;
@@ -146,6 +146,8 @@ export class Srv {
     readonly child: ChildProcess,
     readonly dataDir: string,
     readonly pipe: string,
+    /** The agents' relay socket of the default instance. */
+    readonly relaySocket: string,
   ) {
     let buf = "";
     child.stderr?.on("data", (d: Buffer) => {
@@ -174,10 +176,12 @@ export class Srv {
   static spawn(options: SrvOptions = {}): Srv {
     const dir = options.dataDir ?? join(tempDir(), "data");
     const pipe = join(tempDir(), "srv.sock");
+    const relayDir = join(tempDir(), "relay");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       AGENTMUX_AUTH_KEY: AUTH_KEY,
       AGENTMUX_SRV_PIPE_PATH: pipe,
+      AGENTMUX_RELAY_DIR: relayDir,
       ...options.env,
     };
     if (options.mintKey) delete env.AGENTMUX_AUTH_KEY;
@@ -185,7 +189,8 @@ export class Srv {
       env,
       stdio: ["pipe", "ignore", "pipe"],
     });
-    const srv = new Srv(child, dir, pipe);
+    const relaySocket = join(env.AGENTMUX_RELAY_DIR ?? relayDir, "bundles", "default", "relay.sock");
+    const srv = new Srv(child, dir, pipe, relaySocket);
     onCleanup(() => srv.kill("SIGKILL"));
     return srv;
   }

@@ -164,6 +164,32 @@ export class Agents {
   }
 
   /**
+   * Hands a message to the block's agent as a user turn (starting the agent if it is not
+   * running; while a turn runs, it waits in the session's queue for the turn's end). Resolves
+   * once the session took it; rejects with the session's error (queue full, conversation held
+   * elsewhere, block gone).
+   */
+  async deliver(blockId: string, text: string): Promise<void> {
+    if (!this.#options.dispatcher.state.blocks.has(blockId)) throw new AgentMetaError(`block ${blockId} is gone`);
+    const running = await this.#open(blockId);
+    running.session.send(text);
+    await this.#track(this.#sync(blockId, running));
+  }
+
+  /** The last `bytes` (about) of the block's transcript; `fromStart` when that is all of it. */
+  async transcriptTail(blockId: string, bytes: number): Promise<{ text: string; fromStart: boolean }> {
+    const { transcripts } = this.#options;
+    const size = await transcripts.size(blockId);
+    const offset = Math.max(0, size - bytes);
+    return { text: (await transcripts.read(blockId, offset, bytes)).data, fromStart: offset === 0 };
+  }
+
+  /** Whether the block's transcript holds `needle` (e.g. a message id the agent echoed back). */
+  transcriptIncludes(blockId: string, needle: string): Promise<boolean> {
+    return this.#options.transcripts.includes(blockId, needle);
+  }
+
+  /**
    * SIGKILLs every running agent's process group, synchronously: the last resort when srv must
    * exit before the stop ladder could finish (the shutdown deadline, a fatal error).
    */

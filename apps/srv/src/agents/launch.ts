@@ -21,6 +21,11 @@ export interface LaunchContext {
   /** The home directory `~` stands for in `agent:cwd`. */
   home: string;
   logger: Logger;
+  /**
+   * More arguments for a claude agent, by its meta (srv's relay: the MCP server bound to the
+   * agent's name); none when absent or empty.
+   */
+  claudeArgs?: (meta: AgentBlockMeta) => readonly string[];
 }
 
 /** Validates an agent block's meta (AgentMetaError, answered as `invalid_command`). */
@@ -59,18 +64,21 @@ export function launchFor(controller: Controller, blockId: string, meta: AgentBl
   }
   const command = meta["agent:command"];
   return {
-    provider: providerFor(controller, meta),
+    provider: providerFor(controller, meta, ctx),
     cwd,
     ...(command === undefined ? {} : { command: expandHome(command, ctx.home) }),
     env: { ...ctx.env, ...meta["agent:env"] },
   };
 }
 
-function providerFor({ acp, claude, codex, gemini }: Controller, meta: AgentBlockMeta): Provider {
+function providerFor({ acp, claude, codex, gemini }: Controller, meta: AgentBlockMeta, ctx: LaunchContext): Provider {
   const args = meta["agent:args"] ?? [];
   switch (meta["agent:provider"]) {
     case "claude":
-      return claude({ permissions: meta["agent:permissions"] ?? "ask", extraArgs: args });
+      return claude({
+        permissions: meta["agent:permissions"] ?? "ask",
+        extraArgs: [...args, ...(ctx.claudeArgs?.(meta) ?? [])],
+      });
     case "codex":
       return codex({ extraArgs: args });
     case "gemini":

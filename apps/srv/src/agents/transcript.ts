@@ -110,6 +110,28 @@ export class Transcripts {
     return outputEvent(blockId, r.offset, r.data.toString("utf8", 0, end), reqId);
   }
 
+  /** The block's transcript length in bytes (0 when it has none). */
+  async size(blockId: string): Promise<number> {
+    await this.flushed(blockId);
+    return (await this.#store.files.stat(blockId, TRANSCRIPT_DEFAULTS.file))?.size ?? 0;
+  }
+
+  /** Whether the block's transcript holds `needle` anywhere (read in pages; a match across two pages counts). */
+  async includes(blockId: string, needle: string): Promise<boolean> {
+    await this.flushed(blockId);
+    const page = Math.max(1024 * 1024, needle.length * 4);
+    let offset = 0;
+    let tail = "";
+    for (;;) {
+      const out = await this.read(blockId, offset, page);
+      if (out.data === "") return false;
+      const text = tail + out.data;
+      if (text.includes(needle)) return true;
+      tail = text.slice(-needle.length);
+      offset = out.offset + Buffer.byteLength(out.data);
+    }
+  }
+
   /** Drops the block's transcript (its block is gone), after any append in flight. */
   async remove(blockId: string): Promise<void> {
     await this.flushed(blockId);
