@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe("the README's session", () => {
-  it("runs as written: start, new, send, logs, ls, stop", async () => {
+  it("runs as written: start, new, send, logs, a message to two agents, look, ls, stop", async () => {
     const env = claudeEnv(fake.url);
     // `claude` on PATH, as a user has it.
     const bin = join(tempDir(), "bin");
@@ -67,9 +67,13 @@ describe("the README's session", () => {
     expect(out).toContain("agentmux is running");
     expect(out).toContain(`agent alice created (claude, ${env.HOME}/proj)`);
     expect(out).toMatch(/— turn done: .* in \/ .* out/);
-    expect(out).toMatch(/alice\s+claude\s+idle/);
+    expect(out).toMatch(/^alice: delivered/m);
+    expect(out).toMatch(/^bob: delivered/m);
+    // alice may still be answering the message (the ls comes right after it): either is right.
+    expect(out).toMatch(/alice\s+claude\s+(idle|working)/);
     expect(out).toContain("agentmux stopped");
     // The model saw the message.
     expect(JSON.stringify(fake.requests)).toContain("fix the failing test");
+    expect(JSON.stringify(fake.requests)).toContain("review each other's work");
   }, 150_000);
 });
