@@ -4,7 +4,6 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { type EstartInfo, formatMigrating } from "@agentmux/common-ipc";
 import { startSession } from "@agentmux/reducer";
-import { MemoryMailbox } from "@agentmux/relay";
 import { compensateUnresolved, SagaLog } from "@agentmux/saga";
 import { FileLock, openStore, type Store } from "@agentmux/store";
 import type { Logger } from "pino";
@@ -13,6 +12,7 @@ import { Transcripts } from "./agents/transcript.js";
 import type { SrvConfig } from "./config.js";
 import { Dispatcher, SRV_ORIGIN } from "./dispatcher.js";
 import { StartAbortedError } from "./errors.js";
+import { StoreMailbox } from "./relay/mailbox.js";
 import { SrvRelay } from "./relay/srv-relay.js";
 import type { Services } from "./router.js";
 import { Sagas } from "./sagas.js";
@@ -157,7 +157,10 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
         logger,
         relayDir: config.relayDir,
         bundleName: config.instance,
-        mailbox: new MemoryMailbox(),
+        // Acknowledged messages are in the store before the sender hears back (pending → delivered).
+        mailbox: new StoreMailbox(store.mail, {
+          log: (event, details) => logger.warn({ relay: event, ...details }, "relay mailbox"),
+        }),
         uid: process.geteuid?.() ?? 0,
         ...(options.holdRelayDelivery === undefined
           ? {}

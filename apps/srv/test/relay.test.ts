@@ -127,4 +127,65 @@ describe("srv's relay", () => {
       30_000,
     );
   }, 120_000);
+
+  /** In the newest request that carries `latest`, how many user turns carry `needle`. */
+  function timesInConversation(latest: string, needle: string): number {
+    const request = fake.requests.findLast((r) => JSON.stringify(r).includes(latest));
+    return (request?.messages ?? []).filter((m) => m.role === "user" && JSON.stringify(m.content).includes(needle))
+      .length;
+  }
+
+  /** Restarts srv after a SIGKILL and has the agent answer one more message, so its whole conversation is sent again. */
+  async function restartAndAsk(srv: Srv, env: Record<string, string>, aliceId: string, message: string) {
+    await srv.kill("SIGKILL");
+    const again = await start(srv.dataDir, env);
+    const me = await human(again.srv);
+    try {
+      await me.send({ message, targets: ["alice"], deliveryMode: "sync" });
+    } finally {
+      me.close();
+    }
+    await until("the agent's answer after the restart", () => timesInConversation(message, message) > 0, 60_000);
+    return again;
+  }
+
+  it("an acknowledged message survives srv's kill -9 before it was handed over, and reaches the agent once", async () => {
+    const env = { ...claudeEnv(fake.url), AGENTMUX_SRV_FAULT: "pause-relay-delivery:before" };
+    const { srv, client } = await start(undefined, env);
+    const aliceId = await claudeAgent(client, await newTab(client), "alice");
+    const me = await human(srv);
+    const sent = await me.send({ message: "reply survived the crash", targets: ["alice"], deliveryMode: "async" });
+    me.close();
+    expect(sent).toMatchObject({ status: "accepted", results: [{ outcome: "queued" }] });
+    const id = sent.results[0]?.message_id as string;
+    await until("the delivery parked", () => srv.stderr.some((l) => l.includes(`relay delivery held before ${id}`)));
+    expect(userTurnsWith(id)).toEqual([]);
+
+    const { AGENTMUX_SRV_FAULT: _, ...clean } = env;
+    await restartAndAsk(srv, clean, aliceId, "reply and after it");
+    expect(timesInConversation("reply and after it", `Message-Id: ${id}`)).toBe(1);
+  }, 120_000);
+
+  it("a message the agent took just before srv's kill -9 is not given to it again after the restart", async () => {
+    const env = { ...claudeEnv(fake.url), AGENTMUX_SRV_FAULT: "pause-relay-delivery:after" };
+    const { srv, client } = await start(undefined, env);
+    const aliceId = await claudeAgent(client, await newTab(client), "alice");
+    const me = await human(srv);
+    const sent = await me.send({ message: "reply took it once", targets: ["alice"], deliveryMode: "async" });
+    me.close();
+    const id = sent.results[0]?.message_id as string;
+    // Handed over and answered, but srv dies before it records the delivery.
+    await until("the delivery parked after the hand-over", () =>
+      srv.stderr.some((l) => l.includes(`relay delivery held after ${id}`)),
+    );
+    await client.next(
+      is("agent_status", (e) => e.block_id === aliceId && !e.turn_active && (e.usage?.output_tokens ?? 0) > 0),
+      30_000,
+    );
+    expect(userTurnsWith(`Message-Id: ${id}`)).toHaveLength(1);
+
+    const { AGENTMUX_SRV_FAULT: _, ...clean } = env;
+    await restartAndAsk(srv, clean, aliceId, "reply and then");
+    expect(timesInConversation("reply and then", `Message-Id: ${id}`)).toBe(1);
+  }, 120_000);
 });

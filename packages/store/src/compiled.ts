@@ -1,4 +1,4 @@
-import { type Compilable, CompiledQuery, type Kysely } from "kysely";
+import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from "kysely";
 
 /**
  * Hot multi-row statements compiled by kysely once per shape (e.g. "insert
@@ -15,6 +15,16 @@ export class CompiledStatements {
     build: () => Compilable,
     parameters: readonly unknown[],
   ): Promise<R[]> {
+    return [...(await this.execute<R>(db, key, build, parameters)).rows];
+  }
+
+  /** As {@link run}, but the whole result (`numAffectedRows` tells whether an update found its row). */
+  async execute<R>(
+    db: Pick<Kysely<unknown>, "executeQuery">,
+    key: string,
+    build: () => Compilable,
+    parameters: readonly unknown[],
+  ): Promise<QueryResult<R>> {
     let entry = this.#texts.get(key);
     if (entry === undefined) {
       const compiled = build().compile();
@@ -24,7 +34,6 @@ export class CompiledStatements {
     if (parameters.length !== entry.arity) {
       throw new RangeError(`statement ${key} takes ${entry.arity} parameters, got ${parameters.length}`);
     }
-    const result = await db.executeQuery<R>(CompiledQuery.raw(entry.sql, [...parameters]));
-    return [...result.rows];
+    return db.executeQuery<R>(CompiledQuery.raw(entry.sql, [...parameters]));
   }
 }

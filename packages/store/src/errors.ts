@@ -4,6 +4,7 @@ export type StoreErrorCode =
   | "migration_failed"
   | "corrupt_object"
   | "corrupt_snapshot"
+  | "corrupt_mail"
   | "not_found"
   | "already_exists"
   | "disk_full"
@@ -54,6 +55,17 @@ export class CorruptObjectError extends StoreError {
     reason: string,
   ) {
     super("corrupt_object", `object ${oref} is corrupt: ${reason}`);
+  }
+}
+
+/** A stored mail record that does not parse (its JSON columns, say). Only reads of that record fail. */
+export class CorruptMailError extends StoreError {
+  override readonly name = "CorruptMailError";
+  constructor(
+    readonly messageId: string,
+    reason: string,
+  ) {
+    super("corrupt_mail", `mail record ${messageId} is corrupt: ${reason}`);
   }
 }
 

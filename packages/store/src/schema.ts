@@ -39,6 +39,25 @@ export interface MetaRow {
   value: string;
 }
 
+/** A message accepted for one target (see `mail-store.ts`). */
+export interface MailRow {
+  message_id: string;
+  /** Acceptance order: breaks ties between records created in the same millisecond. */
+  seq: number;
+  bundle_name: string;
+  sender_session: string;
+  target_session: string;
+  /** JSON array of session ids. */
+  cc_sessions: string;
+  body: string;
+  /** RFC 3339 in UTC with milliseconds (`toISOString`), so text order is time order. */
+  created_at: string;
+  state: string;
+  /** JSON object, or null before the delivery ended. */
+  outcome: string | null;
+  updated_at: string;
+}
+
 export interface ObjectsDB {
   db_client: ObjectRow;
   db_window: ObjectRow;
@@ -48,6 +67,7 @@ export interface ObjectsDB {
   event_log: EventLogRow;
   state_snapshot: SnapshotRow;
   store_meta: MetaRow;
+  mail: MailRow;
 }
 
 export interface FileRow {
@@ -122,6 +142,36 @@ objectMigrations["0003_event_req_id"] = {
       .on("event_log")
       .column("req_id")
       .where(sql.ref("req_id"), "is not", null)
+      .execute();
+  },
+};
+
+objectMigrations["0004_mail"] = {
+  async up(db: AnyDB) {
+    await db.schema
+      .createTable("mail")
+      .addColumn("message_id", "text", (c) => c.primaryKey())
+      .addColumn("seq", "bigint", (c) => c.notNull())
+      .addColumn("bundle_name", "text", (c) => c.notNull())
+      .addColumn("sender_session", "text", (c) => c.notNull())
+      .addColumn("target_session", "text", (c) => c.notNull())
+      .addColumn("cc_sessions", "text", (c) => c.notNull())
+      .addColumn("body", "text", (c) => c.notNull())
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .addColumn("state", "text", (c) =>
+        c.notNull().check(sql`state in ('pending', 'delivering', 'delivered', 'read', 'failed')`),
+      )
+      .addColumn("outcome", "text")
+      .addColumn("updated_at", "text", (c) => c.notNull())
+      .execute();
+    // Only unsettled records are indexed: the index stays as small as the backlog, however many
+    // settled records the table keeps. Queries repeat this condition word for word (MAIL_UNSETTLED
+    // in mail-store.ts): SQLite uses a partial index only for a query that implies its condition.
+    await db.schema
+      .createIndex("mail_pending_by_target")
+      .on("mail")
+      .columns(["target_session", "created_at", "seq"])
+      .where(sql<boolean>`state in ('pending', 'delivering')`)
       .execute();
   },
 };

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { FileStore } from "./file-store.js";
+import { MailStore } from "./mail-store.js";
 import { ObjectStore } from "./object-store.js";
 import { type FilesDB, fileMigrations, type ObjectsDB, objectMigrations } from "./schema.js";
 import { type OpenOptions, SqliteFile } from "./sqlite.js";
@@ -15,6 +16,8 @@ export interface StoreOptions extends OpenOptions {
 export interface Store {
   objects: ObjectStore;
   files: FileStore;
+  /** Durable mail records (in `objects.db`), group-committed. */
+  mail: MailStore;
   /** Migrations this build would apply, over both files (0 when up to date). */
   readonly pendingMigrations: number;
   /** Applies pending migrations (MigrationError on failure; earlier ones stay applied). */
@@ -25,6 +28,7 @@ export interface Store {
    * themselves when a checkpoint suits them.
    */
   checkpoint(which?: "objects" | "files" | "all"): Promise<void>;
+  /** Waits for queued mail writes to commit, then closes both files. */
   close(): Promise<void>;
 }
 
@@ -44,8 +48,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await objectsFile.close();
     throw err;
   }
+  const mail = new MailStore(objectsFile, options.clock);
   return {
     objects: new ObjectStore(objectsFile),
+    mail,
     files: new FileStore(filesFile, options.clock),
     get pendingMigrations() {
       return objectsFile.pendingMigrations + filesFile.pendingMigrations;
@@ -59,6 +65,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       if (which !== "objects") await filesFile.checkpoint();
     },
     async close() {
+      await mail.idle();
       await objectsFile.close();
       await filesFile.close();
     },

@@ -15,7 +15,7 @@ describe("opening and migrating", () => {
   it("a fresh data dir reports pending migrations, migrates, stamps user_version; reopening is a no-op", async () => {
     const dir = tempDir();
     const store = await openStore({ dataDir: dir });
-    expect(store.pendingMigrations).toBe(4);
+    expect(store.pendingMigrations).toBe(5);
     await store.migrate();
     expect(store.pendingMigrations).toBe(0);
     await store.close();
@@ -32,6 +32,7 @@ describe("opening and migrating", () => {
       "db_window",
       "db_workspace",
       "event_log",
+      "mail",
       "state_snapshot",
       "store_meta",
     ]);
@@ -41,7 +42,7 @@ describe("opening and migrating", () => {
       { name: "version", type: "INTEGER", pk: 0 },
       { name: "data", type: "TEXT", pk: 0 },
     ]);
-    expect(raw.pragma("user_version", { simple: true })).toBe(3);
+    expect(raw.pragma("user_version", { simple: true })).toBe(4);
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();
 
@@ -161,7 +162,7 @@ describe("several processes opening one fresh data dir at once", () => {
     );
     expect(await Promise.all(runs)).toEqual([0, 0, 0, 0]);
     const raw = new Database(join(dir, "db", "objects.db"), { readonly: true });
-    expect(raw.prepare("SELECT count(*) FROM kysely_migration").pluck().get()).toBe(3);
+    expect(raw.prepare("SELECT count(*) FROM kysely_migration").pluck().get()).toBe(4);
     raw.close();
   }, 30_000);
 });
