@@ -136,7 +136,7 @@ describe("srv's relay", () => {
   }
 
   /** Restarts srv after a SIGKILL and has the agent answer one more message, so its whole conversation is sent again. */
-  async function restartAndAsk(srv: Srv, env: Record<string, string>, aliceId: string, message: string) {
+  async function restartAndAsk(srv: Srv, env: Record<string, string>, message: string) {
     await srv.kill("SIGKILL");
     const again = await start(srv.dataDir, env);
     const me = await human(again.srv);
@@ -152,7 +152,7 @@ describe("srv's relay", () => {
   it("an acknowledged message survives srv's kill -9 before it was handed over, and reaches the agent once", async () => {
     const env = { ...claudeEnv(fake.url), AGENTMUX_SRV_FAULT: "pause-relay-delivery:before" };
     const { srv, client } = await start(undefined, env);
-    const aliceId = await claudeAgent(client, await newTab(client), "alice");
+    await claudeAgent(client, await newTab(client), "alice");
     const me = await human(srv);
     const sent = await me.send({ message: "reply survived the crash", targets: ["alice"], deliveryMode: "async" });
     me.close();
@@ -162,7 +162,7 @@ describe("srv's relay", () => {
     expect(userTurnsWith(id)).toEqual([]);
 
     const { AGENTMUX_SRV_FAULT: _, ...clean } = env;
-    await restartAndAsk(srv, clean, aliceId, "reply and after it");
+    await restartAndAsk(srv, clean, "reply and after it");
     expect(timesInConversation("reply and after it", `Message-Id: ${id}`)).toBe(1);
   }, 120_000);
 
@@ -185,7 +185,7 @@ describe("srv's relay", () => {
     expect(userTurnsWith(`Message-Id: ${id}`)).toHaveLength(1);
 
     const { AGENTMUX_SRV_FAULT: _, ...clean } = env;
-    await restartAndAsk(srv, clean, aliceId, "reply and then");
+    await restartAndAsk(srv, clean, "reply and then");
     expect(timesInConversation("reply and then", `Message-Id: ${id}`)).toBe(1);
   }, 120_000);
 });
