@@ -231,6 +231,10 @@ program
     }),
   );
 program
+  .command("sent <message-id...>")
+  .description("where messages you sent are now (pending, delivering, delivered, failed)")
+  .action(async (ids: string[]) => (await relayVerbs()).sent(ctx(), ids));
+program
   .command("list")
   .description("the agents messages can be sent to")
   .action(async () => (await relayVerbs()).list(ctx()));

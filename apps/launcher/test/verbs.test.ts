@@ -96,7 +96,12 @@ describe("agentmux agent …", () => {
     );
     const piped = agentmux(["--json", "send", "--to", "alice", "-m", "-"], { dataDir, env, stdin: "reply piped in\n" });
     expect(await piped.exit).toBe(0);
-    expect(JSON.parse(piped.stdout())).toMatchObject({ status: "accepted", results: [{ outcome: "queued" }] });
+    const accepted = JSON.parse(piped.stdout()) as { status: string; results: { message_id: string }[] };
+    expect(accepted).toMatchObject({ status: "accepted", results: [{ outcome: "queued" }] });
+    const id = accepted.results[0]?.message_id as string;
+    await until("the piped message delivered", async () =>
+      new RegExp(`${id}\\s+alice\\s+delivered`).test((await verb(["sent", id])).stdout),
+    );
 
     const nobody = await verb(["send", "--to", "nobody", "-m", "hi"]);
     expect(nobody.code).toBe(1);

@@ -88,11 +88,22 @@ export const RelayRawwRequest = z.strictObject({
   bundle_name: z.optional(z.string()),
 });
 
+/**
+ * agentmux extension: where messages are now (pending, delivering, delivered,
+ * read, failed), for the session that sent them (or a UI). Ids the relay does
+ * not know, or that the requester did not send, come back as `unknown`.
+ */
+export const RelayStatusRequest = z.strictObject({
+  operation: z.literal("status"),
+  message_ids: z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(1000)),
+});
+
 export const RelayRequest = z.discriminatedUnion("operation", [
   RelayListRequest,
   RelayChatRequest,
   RelayLookRequest,
   RelayRawwRequest,
+  RelayStatusRequest,
 ]);
 export type RelayRequest = z.infer<typeof RelayRequest>;
 /** What a client writes (before defaults are applied). */
@@ -101,6 +112,7 @@ export type RelayListRequest = z.infer<typeof RelayListRequest>;
 export type RelayChatRequest = z.infer<typeof RelayChatRequest>;
 export type RelayLookRequest = z.infer<typeof RelayLookRequest>;
 export type RelayRawwRequest = z.infer<typeof RelayRawwRequest>;
+export type RelayStatusRequest = z.infer<typeof RelayStatusRequest>;
 
 export const RelayRequestFrame = z.strictObject({
   frame: z.literal("request"),
@@ -217,12 +229,31 @@ export const RelayRawwResponse = z.object({
   details: z.object({ delivery_phase: z.enum(["accepted_dispatched", "accepted_in_progress"]) }),
 });
 
+export const RelayMessageState = z.enum(["pending", "delivering", "delivered", "read", "failed", "unknown"]);
+
+export const RelayStatusResponse = z.object({
+  kind: z.literal("status"),
+  schema_version: z.string(),
+  messages: z.array(
+    z.object({
+      message_id: z.string(),
+      state: RelayMessageState,
+      target_session: z.optional(z.string()),
+      /** When the delivery ended: its outcome (`delivered`, `timeout`, `failed`, …) and why. */
+      outcome: z.optional(RelayChatOutcome),
+      reason_code: z.optional(z.string()),
+      reason: z.optional(z.string()),
+    }),
+  ),
+});
+
 export const RelayResponse = z.discriminatedUnion("kind", [
   RelayErrorResponse,
   RelayListResponse,
   RelayChatResponse,
   RelayLookResponse,
   RelayRawwResponse,
+  RelayStatusResponse,
 ]);
 export type RelayResponse = z.infer<typeof RelayResponse>;
 export type RelayErrorResponse = z.infer<typeof RelayErrorResponse>;
@@ -230,6 +261,7 @@ export type RelayListResponse = z.infer<typeof RelayListResponse>;
 export type RelayChatResponse = z.infer<typeof RelayChatResponse>;
 export type RelayLookResponse = z.infer<typeof RelayLookResponse>;
 export type RelayRawwResponse = z.infer<typeof RelayRawwResponse>;
+export type RelayStatusResponse = z.infer<typeof RelayStatusResponse>;
 
 export const RelayResponseFrame = z.object({
   frame: z.literal("response"),

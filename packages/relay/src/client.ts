@@ -27,6 +27,7 @@ import {
   type RelayRequestInput,
   type RelayResponse,
   RelayServerFrame,
+  type RelayStatusResponse,
 } from "@agentmux/common-ipc";
 import { errorMessageOf, RELAY_ERROR_CODES, RelayError, type RelayErrorCode } from "./errors.js";
 
@@ -182,6 +183,11 @@ export class RelayClient {
 
   async list(): Promise<RelayListResponse> {
     return expectKind(await this.request({ operation: "list" }), "list");
+  }
+
+  /** Where messages this session sent are now (`unknown`: not known, or not sent by it). */
+  async status(messageIds: readonly string[]): Promise<RelayStatusResponse> {
+    return expectKind(await this.request({ operation: "status", message_ids: [...messageIds] }), "status");
   }
 
   async look(target: string, lines?: number): Promise<RelayLookResponse> {

@@ -25,6 +25,8 @@ import {
   type RelayRawwResponse,
   type RelayRequest,
   type RelayResponse,
+  type RelayStatusRequest,
+  type RelayStatusResponse,
 } from "@agentmux/common-ipc";
 import {
   type RelayDirectory,
@@ -168,7 +170,33 @@ export class RelayCore {
         return this.#look(ctx, request);
       case "raww":
         return this.#raww(ctx, request);
+      case "status":
+        return this.#status(ctx, request);
     }
+  }
+
+  /** Where the requester's messages are: a session sees only what it sent; a UI sees every message. */
+  async #status(ctx: RelayRequestContext, request: RelayStatusRequest): Promise<RelayStatusResponse> {
+    const snapshot = await this.#load(ctx);
+    this.#principal(snapshot, ctx.identity);
+    const seesAll = ctx.identity.clientClass === "ui";
+    const messages = await Promise.all(
+      request.message_ids.map(async (id) => {
+        const record = await this.#mailbox.get(id);
+        if (record === undefined || (!seesAll && record.senderSession !== ctx.identity.sessionId))
+          return { message_id: id, state: "unknown" as const };
+        const outcome = record.outcome;
+        return {
+          message_id: id,
+          state: record.state,
+          target_session: record.targetSession,
+          ...(outcome === undefined ? {} : { outcome: outcome.outcome }),
+          ...(outcome?.reasonCode === undefined ? {} : { reason_code: outcome.reasonCode }),
+          ...(outcome?.reason === undefined ? {} : { reason: outcome.reason }),
+        };
+      }),
+    );
+    return { kind: "status", schema_version: RELAY_SCHEMA_VERSION, messages };
   }
 
   /**

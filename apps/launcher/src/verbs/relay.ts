@@ -92,3 +92,18 @@ export async function look(ctx: VerbContext, name: string, lines: number): Promi
     ctx.out(text.length === 0 ? `${name} has said nothing yet` : text.join("\n"));
   });
 }
+
+/** Where messages are now (the ids `send` printed). */
+export async function sent(ctx: VerbContext, messageIds: string[]): Promise<void> {
+  await withRelay(ctx, async (relay) => {
+    const status = await relay.status(messageIds);
+    if (ctx.json) return ctx.out(JSON.stringify(status));
+    const rows = status.messages.map((m) => [
+      m.message_id,
+      m.target_session ?? "",
+      m.state,
+      [m.reason_code, m.reason].filter(Boolean).join(": "),
+    ]);
+    ctx.out(table([["MESSAGE", "TO", "STATE", "WHY"], ...rows]));
+  });
+}
