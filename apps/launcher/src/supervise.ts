@@ -15,11 +15,11 @@ export const SUPERVISE_DEFAULTS = Object.freeze({
   /** First restart delay, doubled for each further one. */
   backoffMs: 250,
   /**
-   * How long srv gets to stop before it is SIGKILLed: longer than srv's own 2 s shutdown deadline
-   * (its agents' stop ladder, then its clients), so an orderly stop is never cut short; srv kills
-   * what is left of its agents at its deadline itself.
+   * How long srv gets to stop before it is SIGKILLed: longer than srv's own 1.2 s shutdown
+   * deadline (its agents' stop ladder, then its clients), so an orderly stop is never cut short;
+   * srv kills what is left of its agents at its deadline itself.
    */
-  stopGraceMs: 3000,
+  stopGraceMs: 1500,
   /** How long a second launcher waits for the first one's run file. */
   waitForOtherMs: 30_000,
 });

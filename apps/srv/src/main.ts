@@ -13,7 +13,7 @@ import { type RunningSrv, startSrv } from "./srv.js";
 
 const MAIN_DEFAULTS = Object.freeze({
   /** From a stop request to exit, whatever is still running; agents are SIGKILLed at the deadline. */
-  shutdownDeadlineMs: 2000,
+  shutdownDeadlineMs: 1200,
   /** How often the parent is checked for death. */
   parentPollMs: 250,
   /** How often the log is checked for rotation. */

@@ -11,7 +11,7 @@ import type { BlockOutput, Transcripts } from "./transcript.js";
 
 export const AGENTS_DEFAULTS = Object.freeze({
   /** Stop ladder at shutdown: quicker than an `agent_stop`, since srv has a deadline to keep. */
-  closeDeadlines: Object.freeze({ interruptMs: 300, eofMs: 500, termMs: 500 }),
+  closeDeadlines: Object.freeze({ interruptMs: 200, eofMs: 300, termMs: 300 }),
 });
 
 type Controller = typeof import("@agentmux/agent-controller");
