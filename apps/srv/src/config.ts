@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { bundlePaths } from "@agentmux/relay";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { SRV_VERSION } from "./version.js";
@@ -89,7 +90,7 @@ const Env = z.object({
   AGENTMUX_DATA_HOME: z.string().min(1).optional(),
   AGENTMUX_AUTH_KEY: z.string().min(16, "must be at least 16 characters").max(256).optional(),
   AGENTMUX_SRV_PIPE_PATH: z.string().min(1).max(107, "longer than a Unix socket path may be").optional(),
-  AGENTMUX_RELAY_DIR: z.string().min(1).max(60, "too long for the relay's socket path under it").optional(),
+  AGENTMUX_RELAY_DIR: z.string().min(1).optional(),
   XDG_DATA_HOME: z.string().min(1).optional(),
   XDG_RUNTIME_DIR: z.string().min(1).optional(),
 });
@@ -189,6 +190,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
 
   const f = flags.data;
   const dataDir = resolveDataDir(f["data-dir"], e);
+  const relayDir = resolve(e.AGENTMUX_RELAY_DIR ?? defaultRelayDir(dataDir, e.XDG_RUNTIME_DIR));
+  try {
+    // The relay's socket path must fit a Unix socket address: refused here, not found out at start.
+    bundlePaths(relayDir, f.instance);
+  } catch (err) {
+    throw new ConfigError(`bad relay location (AGENTMUX_RELAY_DIR, --instance): ${(err as Error).message}`);
+  }
   return {
     dataDir,
     instance: f.instance,
@@ -197,7 +205,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
     synchronous: f.sync,
     authKey: e.AGENTMUX_AUTH_KEY,
     pipePath: e.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, e.XDG_RUNTIME_DIR),
-    relayDir: resolve(e.AGENTMUX_RELAY_DIR ?? defaultRelayDir(dataDir, e.XDG_RUNTIME_DIR)),
+    relayDir,
     clientBufferBytes: f["client-buffer-bytes"],
   };
 }

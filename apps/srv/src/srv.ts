@@ -135,6 +135,15 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     const transcripts = new Transcripts(store, logger);
     // Agents get the MCP server of the relay, which starts once they are recovered.
     let relay: SrvRelay | undefined;
+    // The relay stops before the agents (no message handed to an agent that is stopping); once.
+    let stoppingAgents: Promise<void> | undefined;
+    const stopAgents = () => {
+      stoppingAgents ??= (async () => {
+        await relay?.close();
+        await agents.close();
+      })();
+      return stoppingAgents;
+    };
     const agents = new Agents({
       dispatcher,
       store,
@@ -176,6 +185,8 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
       // Agents still run; they just cannot message each other.
       logger.error({ err, dir: config.relayDir }, "could not host the agents' relay; serving without it");
     }
+    // A start that fails from here on still stops what recovery and redelivery may have started.
+    cleanup.push(stopAgents);
     checkpoint();
 
     let ids = 0;
@@ -205,9 +216,7 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     );
     transports.push(web);
     // Agents go first (cleanup runs in reverse): no agent may outlive srv because a client would not let go.
-    cleanup.push(() => agents.close());
-    // Before them, the relay: no message is handed to an agent that is stopping (queued ones stay pending).
-    cleanup.push(async () => relay?.close());
+    cleanup.push(stopAgents);
     logger.info({ web: web.web, ws: web.ws, pipe: pipe?.address, version: dispatcher.version }, "srv ready");
     return {
       estart: {

@@ -141,6 +141,10 @@ describe("process lifecycle", () => {
     expect(env.stderr.join("\n")).toContain("AGENTMUX_AUTH_KEY: must be at least 16 characters");
     const unknown = await Srv.start({ args: ["--bogus"] });
     expect(await unknown.exited()).toBe(2);
+    // A relay socket path that could not be bound is refused before anything starts.
+    const deep = await Srv.start({ env: { AGENTMUX_RELAY_DIR: `/tmp/${"d".repeat(90)}` } });
+    expect(await deep.exited()).toBe(2);
+    expect(deep.stderr.join("\n")).toMatch(/bad relay location .*over the limit of 103/);
   });
 
   it("SIGTERM stops it cleanly, not by its shutdown deadline", async () => {

@@ -43,6 +43,13 @@ export const RelayHelloFrame = z.strictObject({
   bundle_name: z.string(),
   session_id: z.string(),
   client_class: RelayClientClass,
+  /**
+   * agentmux extension. `false`: this stream only makes requests (a CLI
+   * command): it claims no identity (so several can run at once, beside the
+   * session's own stream) and messages for the session are never pushed to
+   * it. Default true.
+   */
+  inbox: z.optional(z.boolean()),
 });
 export type RelayHelloFrame = z.infer<typeof RelayHelloFrame>;
 

@@ -55,6 +55,8 @@ export interface RelayClientOptions {
   readonly bundleName: string;
   readonly sessionId: string;
   readonly clientClass: RelayClientClass;
+  /** `false`: a stream for requests only, which receives no messages and claims no identity (a CLI command). */
+  readonly inbox?: boolean;
   readonly helloTimeoutMs?: number;
   readonly responseTimeoutMs?: number;
   readonly retryWindowMs?: number;
@@ -133,11 +135,14 @@ export class RelayClient {
     }
   }
 
+  readonly #inbox: boolean;
+
   private constructor(options: RelayClientOptions, socket: Socket) {
     this.socketPath = options.socketPath;
     this.bundleName = options.bundleName;
     this.sessionId = options.sessionId;
     this.clientClass = options.clientClass;
+    this.#inbox = options.inbox ?? true;
     this.#socket = socket;
     this.#decoder = new NdjsonDecoder({ maxFrameBytes: options.maxFrameBytes ?? RELAY_CLIENT_DEFAULTS.maxFrameBytes });
     this.#responseTimeoutMs = options.responseTimeoutMs ?? RELAY_CLIENT_DEFAULTS.responseTimeoutMs;
@@ -327,6 +332,7 @@ export class RelayClient {
           bundle_name: this.bundleName,
           session_id: this.sessionId,
           client_class: this.clientClass,
+          ...(this.#inbox ? {} : { inbox: false }),
         }),
       );
     });

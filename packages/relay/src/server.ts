@@ -199,6 +199,12 @@ export class RelayServer {
       return;
     }
     if (!conn.open) return;
+    if (hello.inbox === false) {
+      // A requests-only stream: it speaks as the identity but holds no claim and receives nothing.
+      conn.bind(identity, { inbox: false });
+      conn.send(helloAck(this.bundleName, identity));
+      return;
+    }
     const holder = this.#holders.get(identity.sessionId);
     if (holder !== undefined && holder !== conn && holder.live) {
       conn.fail(
@@ -214,13 +220,7 @@ export class RelayServer {
     // whatever it still has queued is refused with validation_stale_stream_binding.
     this.#holders.set(identity.sessionId, conn);
     conn.bind(identity);
-    conn.send({
-      frame: "hello_ack",
-      schema_version: RELAY_SCHEMA_VERSION,
-      bundle_name: this.bundleName,
-      session_id: identity.sessionId,
-      client_class: identity.clientClass,
-    });
+    conn.send(helloAck(this.bundleName, identity));
     this.#log("relay.stream.bound", {
       connection_id: conn.id,
       session_id: identity.sessionId,
@@ -238,7 +238,7 @@ export class RelayServer {
       conn.send(errorFrame(error, requestId));
       return;
     }
-    const stillBound = (): boolean => this.#holders.get(identity.sessionId) === conn;
+    const stillBound = (): boolean => !conn.inbox || this.#holders.get(identity.sessionId) === conn;
     if (!stillBound()) {
       conn.fail(staleBinding(this.bundleName, identity), requestId);
       return;
@@ -323,6 +323,8 @@ class Connection {
   #closed = false;
   #preHelloTimer: NodeJS.Timeout | undefined;
   readonly #drainWaiters = new Set<() => void>();
+  /** false: a requests-only stream (hello `inbox: false`), which holds no claim on its identity. */
+  inbox = true;
 
   constructor(id: string, socket: Socket, limits: Limits, host: ConnectionHost) {
     this.id = id;
@@ -353,8 +355,9 @@ class Connection {
     return this.open && !this.#inputEnded;
   }
 
-  bind(identity: RelayIdentity): void {
+  bind(identity: RelayIdentity, options: { inbox: boolean } = { inbox: true }): void {
     this.#identity = identity;
+    this.inbox = options.inbox;
     clearTimeout(this.#preHelloTimer);
     this.#preHelloTimer = undefined;
   }
@@ -550,4 +553,14 @@ function closeWithLine(socket: Socket, line: string, ms: number): void {
   const timer = setTimeout(() => socket.destroy(), ms);
   socket.once("close", () => clearTimeout(timer));
   socket.end(line, () => socket.destroy());
+}
+
+function helloAck(bundleName: string, identity: RelayIdentity): RelayServerFrame {
+  return {
+    frame: "hello_ack",
+    schema_version: RELAY_SCHEMA_VERSION,
+    bundle_name: bundleName,
+    session_id: identity.sessionId,
+    client_class: identity.clientClass,
+  };
 }

@@ -4,15 +4,17 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chownSync, existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { isRunning, tempDir, until } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
 import { type BootstrapOptions, bootstrapRelay } from "../src/bootstrap.js";
+import { RelayClient } from "../src/client.js";
 import { RelayError } from "../src/errors.js";
 import { RuntimeLock } from "../src/lock.js";
 import { type BundlePaths, bundlePaths } from "../src/paths.js";
 import {
+  heldDeliveries,
   hostSpawner,
   killRelay,
   pidFileValue,
@@ -338,36 +340,54 @@ describe("10. never binds", () => {
 });
 
 describe("11. kill -9", () => {
-  it("11. SIGKILL the relay: a client in flight sees its connection fail; the next bootstrap respawns and relay.pid holds the new PID", async () => {
+  it("11. SIGKILL the relay: a RelayClient with a sync send in flight gets relay_unavailable and replays nothing; the next bootstrap respawns and relay.pid holds the new PID", async () => {
     const state = tempDir();
     const paths = bundlePaths(state, "b");
-    const spawner = hostSpawner(state, "b");
+    const spawner = hostSpawner(state, "b", "relay");
     expect(await bootstrap(paths, { spawn: spawner.spawn })).toEqual({ spawned: true, socket: paths.socket });
     const [first] = spawner.pids;
     if (first === undefined) throw new Error("no relay spawned");
     expect(pidFileValue(paths.pid)).toBe(first);
 
-    // A request the relay accepted and has not answered.
-    const client = connect(paths.socket);
-    await once(client, "connect");
-    let answered = "";
-    client.on("data", (d) => {
-      answered += d;
-    });
-    const failed = new Promise<string>((resolve) => {
-      client.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
-      client.on("close", () => resolve("closed"));
-    });
-    client.write("hang\n");
+    // A request the relay accepted and has not answered: a sync send that bob's transport holds.
+    const as = { socketPath: paths.socket, bundleName: "b", sessionId: "ada", clientClass: "agent" } as const;
+    const ada = await RelayClient.connect(as);
+    const inFlight = rejection(ada.send({ message: "held by bob", targets: ["bob"], deliveryMode: "sync" }));
+    await until("bob's transport to hold the message", () => heldDeliveries(state).length === 1);
+    expect(heldDeliveries(state)).toEqual([{ pid: first, body: "held by bob" }]);
     await killRelay(first, paths.socket);
-    expect(["closed", "ECONNRESET"]).toContain(await failed);
-    expect(answered).toBe("");
+    const err = await inFlight;
+    expect(err.code).toBe("relay_unavailable");
+    expect(err.details).toMatchObject({ socket_path: paths.socket });
+    expect(ada.closed).toBe(true);
+    expect(ada.closeReason?.code).toBe("relay_unavailable");
 
     expect(await bootstrap(paths, { spawn: spawner.spawn })).toEqual({ spawned: true, socket: paths.socket });
     const second = spawner.pids[1];
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
     expect(pidFileValue(paths.pid)).toBe(second);
-    expect(await request(paths.socket, "again")).toBe(`echo:${second}:again`);
+    expect(RuntimeLock.isHeld(paths.lock)).toBe(true);
+
+    // The broken client stays broken: it does not reconnect behind the caller's back, and a new
+    // request on it fails at once with the same reason instead of reaching the new relay.
+    expect(await rejection(ada.send({ message: "on the dead stream", targets: ["bob"] }))).toBe(ada.closeReason);
+    // Reconnected, the caller's next message is the first (and only) thing the new relay gets:
+    // the request in flight at the kill was not replayed (bob's lane is FIFO and never finishes,
+    // so a replay would be logged, and this message would never reach bob).
+    const again = await RelayClient.connect(as);
+    try {
+      const next = await again.send({ message: "after the restart", targets: ["bob"], deliveryMode: "async" });
+      expect(next.status).toBe("accepted");
+      await until("the new relay to hand bob the new message", () => heldDeliveries(state).length === 2);
+      expect(heldDeliveries(state)).toEqual([
+        { pid: first, body: "held by bob" },
+        { pid: second, body: "after the restart" },
+      ]);
+      expect((await again.list()).bundle.sessions.map((s) => s.id)).toEqual(["ada", "bob"]);
+      expect(heldDeliveries(state)).toHaveLength(2);
+    } finally {
+      await again.close();
+    }
   });
 });

@@ -7,9 +7,6 @@ import { table, type VerbContext } from "./common.js";
 /** Who a person is on srv's relay: its UI session. */
 const HUMAN = "human";
 
-/** Relay error codes that mean "srv's relay is not there" (exit 3, like a srv that is not running). */
-const UNREACHABLE = new Set(["relay_unavailable", "relay_timeout"]);
-
 async function withRelay<T>(ctx: VerbContext, fn: (relay: RelayClient) => Promise<T>): Promise<T> {
   const run = readRunFile(ctx.dataDir);
   if (run === undefined)
@@ -26,28 +23,36 @@ async function withRelay<T>(ctx: VerbContext, fn: (relay: RelayClient) => Promis
       bundleName: run.instance,
       sessionId: HUMAN,
       clientClass: "ui",
+      // A command, not an inbox: messages for the person stay queued for whatever reads them.
+      inbox: false,
     });
   } catch (err) {
-    throw relayError(err);
+    throw relayError(err, true);
   }
   try {
     return await fn(relay);
   } catch (err) {
-    throw relayError(err);
+    throw relayError(err, false);
   } finally {
     relay.close();
   }
 }
 
-function relayError(err: unknown): LauncherError {
+/**
+ * A relay error as the CLI reports it: a relay that cannot be reached at connect time is "not
+ * running" (exit 3); anything after the request went out (a timeout, a refusal) is an error
+ * answer (exit 1), since the request may have been carried out.
+ */
+function relayError(err: unknown, connecting: boolean): LauncherError {
   if (err instanceof LauncherError) return err;
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
   if (typeof code !== "string") return new LauncherError("srv_error", message, EXIT.failed);
+  const unreachable = connecting && code === "relay_unavailable";
   return new LauncherError(
-    UNREACHABLE.has(code) ? "not_running" : "srv_error",
+    unreachable ? "not_running" : "srv_error",
     `${code}: ${message}`,
-    UNREACHABLE.has(code) ? EXIT.notRunning : EXIT.failed,
+    unreachable ? EXIT.notRunning : EXIT.failed,
   );
 }
 

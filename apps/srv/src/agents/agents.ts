@@ -31,6 +31,8 @@ interface Running {
   lastStatus: string;
   /** What the block's meta says now, so only changes are written. */
   lastMeta: Record<string, unknown>;
+  /** The agent writes every user turn it takes back to its transcript (claude with `--replay-user-messages`). */
+  echoesInput: boolean;
 }
 
 /**
@@ -166,14 +168,25 @@ export class Agents {
   /**
    * Hands a message to the block's agent as a user turn (starting the agent if it is not
    * running; while a turn runs, it waits in the session's queue for the turn's end). Resolves
-   * once the session took it; rejects with the session's error (queue full, conversation held
+   * once the session queued it, with whether the agent will echo the turn into its transcript
+   * when it takes it; rejects with the session's error (queue full, conversation held
    * elsewhere, block gone).
    */
-  async deliver(blockId: string, text: string): Promise<void> {
+  async deliver(blockId: string, text: string): Promise<{ echoes: boolean }> {
     if (!this.#options.dispatcher.state.blocks.has(blockId)) throw new AgentMetaError(`block ${blockId} is gone`);
     const running = await this.#open(blockId);
     running.session.send(text);
     await this.#track(this.#sync(blockId, running));
+    return { echoes: running.echoesInput };
+  }
+
+  /** Resolves true once the block's transcript holds `needle` (false on abort or timeout). */
+  transcriptWaitFor(
+    blockId: string,
+    needle: string,
+    options: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<boolean> {
+    return this.#options.transcripts.waitFor(blockId, needle, options);
   }
 
   /** The last `bytes` (about) of the block's transcript; `fromStart` when that is all of it. */
@@ -275,7 +288,10 @@ export class Agents {
       ...(this.#guardian ? { guardian: this.#guardian } : {}),
     });
     const lastMeta = Object.fromEntries(SESSION_META_KEYS.map((k) => [k, block.meta[k] ?? null]));
-    const running: Running = { session, lastStatus: "", lastMeta };
+    const echoesInput =
+      meta["agent:provider"] === "claude" &&
+      (this.#options.launch.claudeArgs?.(meta) ?? []).includes("--replay-user-messages");
+    const running: Running = { session, lastStatus: "", lastMeta, echoesInput };
     this.#sessions.set(blockId, running);
     session.output$.subscribe((line) => transcripts.append(blockId, line.data));
     session.status$.subscribe(() => void this.#track(this.#sync(blockId, running)));

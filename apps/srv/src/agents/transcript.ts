@@ -110,6 +110,45 @@ export class Transcripts {
     return outputEvent(blockId, r.offset, r.data.toString("utf8", 0, end), reqId);
   }
 
+  /**
+   * Resolves true once the block's transcript holds `needle` (already, or in a later write);
+   * false when `signal` aborts or `timeoutMs` passes first.
+   */
+  waitFor(
+    blockId: string,
+    needle: string,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<boolean> {
+    const { signal, timeoutMs } = options;
+    return new Promise((resolve) => {
+      let tail = "";
+      let settled = false;
+      const finish = (found: boolean): void => {
+        if (settled) return;
+        settled = true;
+        sub.unsubscribe();
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(found);
+      };
+      const onAbort = (): void => finish(false);
+      const sub = this.subscribe((out) => {
+        if (out.block_id !== blockId) return;
+        const text = tail + out.data;
+        if (text.includes(needle)) finish(true);
+        else tail = text.slice(-needle.length);
+      });
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(false), timeoutMs);
+      if (signal?.aborted) return finish(false);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      // What was written before this listened.
+      void this.includes(blockId, needle).then(
+        (found) => found && finish(true),
+        () => {},
+      );
+    });
+  }
+
   /** The block's transcript length in bytes (0 when it has none). */
   async size(blockId: string): Promise<number> {
     await this.flushed(blockId);

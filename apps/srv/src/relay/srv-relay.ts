@@ -18,6 +18,7 @@ import {
   sanitizeForTerminal,
   secureBundleDir,
   type Transport,
+  validateSessionId,
 } from "@agentmux/relay";
 import type { Logger } from "pino";
 import type { Agents } from "../agents/agents.js";
@@ -31,13 +32,24 @@ export const SRV_RELAY_DEFAULTS = Object.freeze({
   maxTurnBytes: 64 * 1024,
   /** Transcript bytes read back for `look`. */
   lookBytes: 256 * 1024,
+  /** How long a sync send waits for the agent to take the message (its current turn may run first). */
+  syncTakeTimeoutMs: 120_000,
+  maxConnections: 1024,
+  shutdownGraceMs: 200,
 });
 
 /** The MCP tools srv's agents may call without asking the person first. */
 const MCP_TOOLS = ["list", "look", "send", "help"].map((t) => `mcp__agentmux__${t}`);
 
-/** A valid relay session id (relay.md §1); agents with other names cannot be addressed. */
-const SESSION_ID = /^[A-Za-z][A-Za-z0-9_-]{0,30}$/;
+/** Whether an agent name can be a relay session id (relay.md §1); agents with other names cannot be addressed. */
+function isSessionId(name: string): boolean {
+  try {
+    validateSessionId(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Mailbox records srv can mark before it hands a message over, so a crash in between is visible at restart. */
 export interface DeliveryJournal {
@@ -82,6 +94,10 @@ export class SrvRelay {
       bundleName: options.bundleName,
       directory,
       mailbox: options.mailbox,
+      // Every agent's MCP server holds a stream, besides people's commands.
+      maxConnections: SRV_RELAY_DEFAULTS.maxConnections,
+      // srv's own stop deadline is short; what is still queued stays pending for the next start.
+      shutdownGraceMs: SRV_RELAY_DEFAULTS.shutdownGraceMs,
       log: (event, details) => options.logger.debug({ relay: event, ...details }, "relay"),
     });
     const hosted = await hostRelay({
@@ -98,9 +114,14 @@ export class SrvRelay {
       );
     }
     const relay = new SrvRelay(paths.socket, options.bundleName, server, hosted);
-    const redelivered = await server.redeliverPending();
-    if (redelivered > 0)
-      options.logger.info({ messages: redelivered }, "relay: messages of the previous run queued again");
+    try {
+      const redelivered = await server.redeliverPending();
+      if (redelivered > 0)
+        options.logger.info({ messages: redelivered }, "relay: messages of the previous run queued again");
+    } catch (err) {
+      await relay.close();
+      throw err;
+    }
     return relay;
   }
 
@@ -112,7 +133,7 @@ export class SrvRelay {
    */
   claudeArgs(meta: AgentBlockMeta): string[] {
     const name = meta["agent:name"];
-    if (name === undefined || !SESSION_ID.test(name)) return [];
+    if (name === undefined || !isSessionId(name)) return [];
     const server = {
       type: "stdio",
       command: process.execPath,
@@ -152,7 +173,7 @@ function agentDirectory(options: SrvRelayOptions): RelayDirectory {
 function agentNames(dispatcher: Dispatcher): Map<string, string> {
   const byName = new Map<string, string | null>();
   for (const [blockId, tag] of dispatcher.state.agentTags) {
-    if (tag.view !== "agent" || typeof tag.name !== "string" || !SESSION_ID.test(tag.name)) continue;
+    if (tag.view !== "agent" || typeof tag.name !== "string" || !isSessionId(tag.name)) continue;
     byName.set(tag.name, byName.has(tag.name) ? null : blockId);
   }
   return new Map([...byName].filter((e): e is [string, string] => e[1] !== null));
@@ -190,13 +211,39 @@ class AgentTransport implements Transport {
     const { hold } = this.options;
     if (hold?.at === "before") return parked(hold, delivery);
     await mailbox.markDelivering?.(delivery.messageId);
+    let echoes: boolean;
     try {
-      await agents.deliver(blockId, sanitizeForTerminal(delivery.envelope, SRV_RELAY_DEFAULTS.maxTurnBytes));
+      ({ echoes } = await agents.deliver(
+        blockId,
+        sanitizeForTerminal(delivery.envelope, SRV_RELAY_DEFAULTS.maxTurnBytes),
+      ));
     } catch (err) {
       return { outcome: "failed", reasonCode: "runtime_transport_write_failed", reason: (err as Error).message };
     }
+    // Delivered means taken: the message may still wait in the session's queue (the agent
+    // starting, or mid-turn), where a stop or a crash would lose it. An agent that echoes its
+    // turns says when it took it; until then the mailbox keeps the message `delivering`.
+    if (echoes) {
+      const timeoutMs =
+        delivery.turnTimeoutMs ?? (delivery.mode === "sync" ? SRV_RELAY_DEFAULTS.syncTakeTimeoutMs : undefined);
+      const took = await agents.transcriptWaitFor(blockId, `Message-Id: ${delivery.messageId}`, {
+        signal: delivery.signal,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      });
+      if (!took && delivery.signal.aborted)
+        return { outcome: "dropped_on_shutdown", reasonCode: "dropped_on_shutdown" };
+      if (!took)
+        return {
+          outcome: "timeout",
+          reasonCode: "agent_did_not_take",
+          reason: `the agent did not take the message within ${timeoutMs} ms; it stays queued for it`,
+        };
+    }
     if (hold?.at === "after") return parked(hold, delivery);
-    return { outcome: "delivered" };
+    const bytes = Buffer.byteLength(delivery.envelope);
+    return bytes > SRV_RELAY_DEFAULTS.maxTurnBytes
+      ? { outcome: "delivered", reason: `cut to ${SRV_RELAY_DEFAULTS.maxTurnBytes} of its ${bytes} bytes` }
+      : { outcome: "delivered" };
   }
 
   /** The agent's recent transcript, readable (one line per text line, tool call and result). */
