@@ -16,14 +16,18 @@ import {
 // Field schemas every variant has are built once and shared (schemas are immutable): each
 // instance costs start-up time in every process that loads the package.
 const optionalReqId = z.optional(ReqId);
-const correlationId = z._default(z.nullable(z.string()), null);
+/**
+ * The original types `correlation_id` as a plain string, so it is always written as one;
+ * a client may leave it out (read as `""`, "no correlation").
+ */
+const correlationId = z._default(z.string(), "");
 
 /** One command variant: `{cmd: name, ...fields, req_id?}`, unknown keys rejected. */
 function command<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {
   return z.strictObject({ cmd: z.literal(name), ...shape, req_id: optionalReqId });
 }
 
-/** Layout commands also carry the caller's `correlation_id` (null when absent). */
+/** Layout commands also carry the caller's `correlation_id` (`""` when absent), echoed on their events. */
 function layoutCommand<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {
   return command(name, { ...shape, correlation_id: correlationId });
 }

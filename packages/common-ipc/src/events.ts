@@ -23,7 +23,8 @@ import {
 // Field schemas every variant has are built once and shared (schemas are immutable): each
 // instance costs start-up time in every process that loads the package.
 const optionalReqId = z.optional(ReqId);
-const correlationId = z._default(z.nullable(z.string()), null);
+/** A string on the wire, as in the original (`""` when the command carried none). */
+const correlationId = z._default(z.string(), "");
 
 /** One event variant: `{event: name, ...fields, version, req_id?}`, unknown keys rejected. */
 function event<const N extends string, S extends z.core.$ZodShape>(name: N, shape: S) {

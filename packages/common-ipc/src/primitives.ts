@@ -61,11 +61,16 @@ export interface LayoutNode {
   [extra: string]: unknown;
 }
 
-/** A node of a tab's layout tree. Unknown keys round-trip untouched. */
+/**
+ * A node of a tab's layout tree. Unknown keys round-trip untouched (the frontend keeps
+ * its own markers there, e.g. the minimize lock's `minimizedSize`). As in the original,
+ * an absent `flexDirection` reads as `row` and an absent `size` as 1; JSON has one number
+ * type, so a whole-number size is written as an integer (`2`, never `2.0`).
+ */
 export const LayoutNode: z.ZodMiniType<LayoutNode, unknown> = z.lazy(() =>
   z.looseObject({
     id: z.string(),
-    flexDirection: FlexDirection,
+    flexDirection: z._default(FlexDirection, "row"),
     size: z._default(z.number().check(z.minimum(0)), 1),
     children: z.optional(z.array(LayoutNode)),
     data: z.optional(LayoutNodeData),
@@ -78,12 +83,16 @@ export const ResizeOp = z.strictObject({
 });
 export type ResizeOp = z.infer<typeof ResizeOp>;
 
-/** Client-owned layout slices. REPLACE semantics: an absent or empty slice clears it. */
+/**
+ * Client-owned layout slices. REPLACE semantics: an absent, `null` or empty slice clears it
+ * (the original reads `leaforder` and `pending_backend_actions` as options, so `null` is
+ * accepted there).
+ */
 export const LayoutClientSlices = z.strictObject({
-  leaforder: z.optional(z.array(JsonValue)),
+  leaforder: z.optional(z.nullable(z.array(JsonValue))),
   focused_node_id: z.optional(z.string()),
   magnified_node_id: z.optional(z.string()),
-  pending_backend_actions: z.optional(z.array(JsonValue)),
+  pending_backend_actions: z.optional(z.nullable(z.array(JsonValue))),
 });
 export type LayoutClientSlices = z.infer<typeof LayoutClientSlices>;
 

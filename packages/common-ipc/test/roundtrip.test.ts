@@ -99,7 +99,7 @@ describe("defaults and optional fields", () => {
       '{"cmd":"layout_set_tree","tab_id":"t","new_tree":{"id":"n","flexDirection":"row","size":2.0,"extra":{"k":[1]}}}',
     );
     expect(serialize(cmd)).toBe(
-      '{"cmd":"layout_set_tree","tab_id":"t","new_tree":{"id":"n","flexDirection":"row","size":2,"extra":{"k":[1]}},"slices":null,"correlation_id":null}',
+      '{"cmd":"layout_set_tree","tab_id":"t","new_tree":{"id":"n","flexDirection":"row","size":2,"extra":{"k":[1]}},"slices":null,"correlation_id":""}',
     );
   });
 
