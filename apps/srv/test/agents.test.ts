@@ -4,7 +4,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import {
   AUTH_KEY,
-  claudeBinary,
+  claudeAgent,
   claudeEnv,
   type EventOf,
   type FakeAnthropic,
@@ -35,21 +35,6 @@ async function start(dataDir?: string, env = claudeEnv(fake.url)) {
   return { srv, client, env };
 }
 
-async function agentBlock(client: PipeClient, tabId: string, name: string, cwd = tempDir("agent-cwd-")) {
-  const meta = {
-    view: "agent",
-    "agent:provider": "claude",
-    "agent:cwd": cwd,
-    "agent:name": name,
-    "agent:command": claudeBinary(),
-  };
-  const b = (await client.call(
-    { cmd: "create_block", tab_id: tabId, meta },
-    is("block_created"),
-  )) as EventOf<"block_created">;
-  return b.block_id;
-}
-
 const turnDone = (blockId: string, minOutput = 1) =>
   is("agent_status", (e) => e.block_id === blockId && !e.turn_active && (e.usage?.output_tokens ?? 0) >= minOutput);
 
@@ -57,8 +42,8 @@ describe("agents in srv", () => {
   it("two claude agents survive srv's SIGKILL mid-turn: no survivors, same sessions resumed, transcripts whole", async () => {
     const { srv, client, env } = await start();
     const tabId = await newTab(client);
-    const a = await agentBlock(client, tabId, "alpha");
-    const b = await agentBlock(client, tabId, "beta");
+    const a = await claudeAgent(client, tabId, "alpha");
+    const b = await claudeAgent(client, tabId, "beta");
     client.send({ cmd: "subscribe_output", block_ids: [a, b] });
     client.send({ cmd: "agent_send", block_id: a, message: "reply alpha-1" });
     client.send({ cmd: "agent_send", block_id: b, message: "reply beta-1" });
@@ -144,7 +129,7 @@ describe("agents in srv", () => {
     const { client } = await start();
     const tabId = await newTab(client);
     const cwd = tempDir("agent-cwd-");
-    const id = await agentBlock(client, tabId, "gamma", cwd);
+    const id = await claudeAgent(client, tabId, "gamma", cwd);
     client.send({ cmd: "agent_send", block_id: id, message: "tool touch made.txt" });
     const asking = (await client.next(
       is("agent_status", (e) => e.block_id === id && e.needs_input),
@@ -184,7 +169,7 @@ describe("agents in srv", () => {
     expect(await client.next(is("error", (e) => e.req_id === "r1"))).toMatchObject({ code: "invalid_command" });
     client.send({ cmd: "agent_send", block_id: "no-such-block", message: "hi", req_id: "r2" });
     expect(await client.next(is("error", (e) => e.req_id === "r2"))).toMatchObject({ code: "not_found" });
-    const dup = await agentBlock(client, tabId, "same");
+    const dup = await claudeAgent(client, tabId, "same");
     // A second agent of the same name in the workspace is refused when it is created (a reducer rule).
     const meta = { view: "agent", "agent:provider": "claude", "agent:cwd": tempDir(), "agent:name": "same" };
     client.send({ cmd: "create_block", tab_id: tabId, meta, req_id: "r3" });
@@ -221,7 +206,7 @@ describe("agents in srv", () => {
   it("stops every agent before it exits on SIGTERM", async () => {
     const { srv, client } = await start();
     const tabId = await newTab(client);
-    const id = await agentBlock(client, tabId, "delta");
+    const id = await claudeAgent(client, tabId, "delta");
     client.send({ cmd: "agent_send", block_id: id, message: "slow 200" });
     const running = (await client.next(
       is("agent_status", (e) => e.block_id === id && e.pid !== null),

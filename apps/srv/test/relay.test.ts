@@ -2,7 +2,7 @@
 // (the only fake: the model server); people and agents message each other through the relay.
 import { RelayClient } from "@agentmux/relay";
 import {
-  claudeBinary,
+  claudeAgent,
   claudeEnv,
   type EventOf,
   type FakeAnthropic,
@@ -11,7 +11,6 @@ import {
   PipeClient,
   Srv,
   startFakeAnthropic,
-  tempDir,
   until,
 } from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,21 +28,6 @@ async function start(dataDir?: string, env = claudeEnv(fake.url)) {
   const client = await PipeClient.connect(srv.pipe);
   await client.register(process.pid);
   return { srv, client, env };
-}
-
-async function claudeAgent(client: PipeClient, tabId: string, name: string): Promise<string> {
-  const meta = {
-    view: "agent",
-    "agent:provider": "claude",
-    "agent:cwd": tempDir("agent-cwd-"),
-    "agent:name": name,
-    "agent:command": claudeBinary(),
-  };
-  const b = (await client.call(
-    { cmd: "create_block", tab_id: tabId, meta },
-    is("block_created"),
-  )) as EventOf<"block_created">;
-  return b.block_id;
 }
 
 /** The user turns the model server was sent that carry `needle` (across every request of every agent). */

@@ -10,6 +10,7 @@ export {
   AUTH_KEY,
   agentBlock,
   Client,
+  claudeAgent,
   type EventOf,
   is,
   newTab,

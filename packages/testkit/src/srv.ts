@@ -1,6 +1,7 @@
 // A harness for the real agentmux-srv: start the built bin as a child process on a temp data dir
 // and socket, and talk to it as clients do (Unix socket, WebSocket, HTTP). Everything it starts
 // is stopped, and every directory it makes removed, after the test (see ./cleanup.ts).
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
@@ -15,6 +16,7 @@ import {
   parseSrvStderrLine,
 } from "@agentmux/common-ipc";
 import WebSocket from "ws";
+import { claudeBinary } from "./claude-cli.js";
 import { onCleanup, tempDir } from "./cleanup.js";
 import { until } from "./poll.js";
 import { groupMembers } from "./process.js";
@@ -99,6 +101,11 @@ export async function agentBlock(client: Client, tabId: string, meta: Record<str
     is("block_created"),
   )) as EventOf<"block_created">;
   return created.block_id;
+}
+
+/** A real Claude Code agent named `name` (in a fresh working dir unless given), in `tabId`; its block id. */
+export function claudeAgent(client: Client, tabId: string, name: string, cwd = tempDir("agent-cwd-")): Promise<string> {
+  return agentBlock(client, tabId, { "agent:cwd": cwd, "agent:name": name, "agent:command": claudeBinary() });
 }
 
 /** Client pids `stubbornAgent` registers with (far above any real pid). */
