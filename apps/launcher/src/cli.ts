@@ -2,31 +2,24 @@
 // Verbs talk to the running srv over its Unix socket with the common-ipc protocol; srv's code is
 // never linked (it is found, spawned and spoken to). Each verb's code loads when it runs, so a
 // verb pays only for what it needs.
-import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-// zod/mini: the whole of classic zod would add ~40 ms to every verb's start.
-import * as z from "zod/mini";
 import { EXIT, LauncherError } from "./errors.js";
 import { launcherPaths, resolveDataDir } from "./paths.js";
-import { isAlive, readRunFile } from "./run-file.js";
 import type { VerbContext } from "./verbs/common.js";
 
+// Loaded by the verbs that use them: `--help` loads no zod and builds no schema; the run file's
+// schema (zod/mini) comes with the verbs that read it. The whole of classic zod would add ~40 ms
+// to every verb's start, so nothing here reaches it.
 const verbs = () => import("./verbs/agent.js");
 const fleetVerbs = () => import("./verbs/fleet.js");
 const supervise = () => import("./supervise.js");
+const runFile = () => import("./run-file.js");
 
 declare const __LAUNCHER_VERSION__: string;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
-
-const READY_MS = { error: "must be a whole number of milliseconds from 100 to 3600000" };
-const Env = z.object({
-  AGENTMUX_READY_TIMEOUT_MS: z.optional(
-    z.coerce.number(READY_MS).check(z.int(READY_MS), z.minimum(100, READY_MS), z.maximum(3_600_000, READY_MS)),
-  ),
-});
 
 const program = new Command("agentmux")
   .description("Run AI coding agents side by side: start agentmux-srv, then create, drive, watch and stop agents.")
@@ -46,12 +39,7 @@ program
   .option("--detach", "run in the background and return once srv is ready")
   .option("--host <command>", "a program to run beside srv, given its endpoints and key in AGENTMUX_* variables")
   .action(async (opts: { instance: string; detach?: boolean; host?: string }) => {
-    const env = Env.safeParse(process.env);
-    if (!env.success) {
-      const issue = env.error.issues[0];
-      const name = String(issue?.path[0]);
-      throw new LauncherError("usage", `bad environment: ${name}=${process.env[name]}: ${issue?.message}`, EXIT.usage);
-    }
+    const settings = (await import("./env.js")).startSettings(process.env);
     if (opts.detach) {
       process.exitCode = await detach(opts.instance, opts.host);
       return;
@@ -61,7 +49,7 @@ program
       dataDir: dataDir(),
       instance: opts.instance,
       env: process.env,
-      ...(env.data.AGENTMUX_READY_TIMEOUT_MS ? { readyMs: env.data.AGENTMUX_READY_TIMEOUT_MS } : {}),
+      ...settings,
       ...(opts.host === undefined ? {} : { host: opts.host }),
       out,
       err,
@@ -72,6 +60,7 @@ program
   .command("stop")
   .description("stop the running agentmux (srv stops its agents first)")
   .action(async () => {
+    const { isAlive, readRunFile } = await runFile();
     const run = readRunFile(dataDir());
     if (!run) throw notRunning();
     process.kill(run.launcher_pid, "SIGTERM");
@@ -86,7 +75,7 @@ program
   .command("status")
   .description("whether agentmux runs, where, since when")
   .action(async () => {
-    const run = readRunFile(dataDir());
+    const run = (await runFile()).readRunFile(dataDir());
     const { describeRun } = await supervise();
     if (ctx().json) out(JSON.stringify(run ? { running: true, ...run } : { running: false }));
     else out(run ? `${describeRun(run)}\n  since      ${run.started_at}` : `agentmux is not running on ${dataDir()}`);
@@ -275,6 +264,7 @@ function notRunning(): LauncherError {
 async function detach(instance: string, host: string | undefined): Promise<number> {
   const dir = dataDir();
   const paths = launcherPaths(dir);
+  const { readRunFile } = await runFile();
   const running = readRunFile(dir);
   const { describeRun } = await supervise();
   if (running) {
@@ -282,6 +272,8 @@ async function detach(instance: string, host: string | undefined): Promise<numbe
     return EXIT.ok;
   }
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  // Loaded here: no other verb spawns anything, and child_process costs every start ~4 ms.
+  const { spawn } = await import("node:child_process");
   const log = openSync(paths.logFile, "a");
   const args = ["--data-dir", dir, "start", "--instance", instance, ...(host === undefined ? [] : ["--host", host])];
   const child = spawn(process.execPath, [process.argv[1] as string, ...args], {

@@ -48,8 +48,9 @@ export class Host {
     this.#run = run;
     if (this.#child !== null) await this.#kill();
     if (this.#guardian === undefined) {
-      // The agent controller's guardian: loaded only when there is a host to guard.
-      const { Guardian, processStartTime } = await import("@agentmux/agent-controller");
+      // The agent controller's guardian: loaded only when there is a host to guard, from a bundle
+      // of its own (guardian.ts).
+      const { Guardian, processStartTime } = await import("./guardian.js");
       this.#guardian = new Guardian();
       this.#startTime = processStartTime;
     }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -24,9 +23,21 @@ export function launcherPaths(dataDir: string) {
      * The single-instance lock: an abstract Unix socket on Linux (the kernel frees it when the
      * launcher dies, however it dies), else a socket file beside the run file.
      */
-    lockSocket:
-      process.platform === "linux"
-        ? `\0agentmux-launcher-${createHash("sha256").update(dataDir).digest("hex").slice(0, 24)}`
-        : join(dir, "launcher.sock"),
+    lockSocket: process.platform === "linux" ? `\0agentmux-launcher-${fnv1a64(dataDir)}` : join(dir, "launcher.sock"),
   };
+}
+
+/**
+ * FNV-1a, 64 bits, of the UTF-8 bytes, as 16 hex digits: the lock socket's name only has to be
+ * stable for a data dir and unlikely to collide with another data dir's on the same machine, so a
+ * plain hash does. Not node:crypto: loading it costs every verb ~8 ms of start-up. Written here
+ * rather than imported from srv (which has the same function), whose code the launcher never links.
+ */
+export function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, "utf8")) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, "0");
 }

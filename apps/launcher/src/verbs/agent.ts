@@ -3,8 +3,10 @@ import type { Event } from "@agentmux/common-ipc";
 import type { SrvClient } from "../client.js";
 import { EXIT, LauncherError } from "../errors.js";
 import { type AgentView, Fleet } from "../fleet.js";
-import { TranscriptPrinter } from "../render.js";
 import { type Of, table, type VerbContext, withClient } from "./common.js";
+
+/** The transcript renderer: loaded by the verbs that print a transcript only (`ls` does not). */
+const render = () => import("../render.js");
 
 async function agents(client: SrvClient): Promise<AgentView[]> {
   return (await fleetOf(client)).agents();
@@ -86,7 +88,7 @@ export async function agentLs(ctx: VerbContext): Promise<void> {
 
 export async function agentSend(ctx: VerbContext, name: string, message: string, wait: boolean): Promise<void> {
   await withClient(ctx, async (client) => {
-    const agent = await agentNamed(client, name);
+    const [agent, { TranscriptPrinter }] = await Promise.all([agentNamed(client, name), render()]);
     const printer = new TranscriptPrinter(agent.provider, ctx.json, ctx.out);
     if (!wait) {
       await client.call({ cmd: "agent_send", block_id: agent.blockId, message });
@@ -123,7 +125,7 @@ export async function agentLogs(
   raw: boolean,
 ): Promise<void> {
   await withClient(ctx, async (client) => {
-    const agent = await agentNamed(client, name);
+    const [agent, { TranscriptPrinter }] = await Promise.all([agentNamed(client, name), render()]);
     const printer = new TranscriptPrinter(agent.provider, ctx.json, ctx.out, raw);
     let offset = since;
     let live: Of<"block_output">[] | undefined;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   classifyErrorText,
   type LineMeaning,
@@ -23,21 +23,21 @@ export interface ClaudeOptions {
 
 const ResultLine = z.looseObject({
   type: z.literal("result"),
-  subtype: z.string().optional(),
-  is_error: z.boolean().optional(),
-  result: z.unknown().optional(),
-  total_cost_usd: z.number().nonnegative().optional(),
-  usage: UsageFields.optional(),
+  subtype: z.optional(z.string()),
+  is_error: z.optional(z.boolean()),
+  result: z.optional(z.unknown()),
+  total_cost_usd: z.optional(z.number().check(z.nonnegative())),
+  usage: z.optional(UsageFields),
 });
 const RetryLine = z.looseObject({
   type: z.literal("system"),
   subtype: z.literal("api_retry"),
-  error_status: z.number().optional(),
-  error: z.string().optional(),
+  error_status: z.optional(z.number()),
+  error: z.optional(z.string()),
 });
 const CanUseTool = z.looseObject({
   type: z.literal("control_request"),
-  request_id: z.string().min(1),
+  request_id: z.string().check(z.minLength(1)),
   request: z.looseObject({ subtype: z.literal("can_use_tool"), tool_name: z.string(), input: z.unknown() }),
 });
 

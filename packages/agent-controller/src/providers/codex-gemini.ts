@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { classifyErrorText, type LineMeaning, type NdjsonProvider, UsageFields, usageFrom } from "./types.js";
 
 /** What every per-turn CLI shares: the prompt is stdin, no control frames, nothing to answer. */
@@ -16,12 +16,14 @@ export interface PerTurnOptions {
   extraArgs?: readonly string[];
 }
 
-const ThreadStarted = z.looseObject({ thread_id: z.string().min(1).max(200) });
-const TurnCompleted = z.looseObject({ usage: UsageFields.optional() });
+/** A conversation id: 1 to 200 characters. */
+const conversationId = () => z.string().check(z.minLength(1), z.maxLength(200));
+const ThreadStarted = z.looseObject({ thread_id: conversationId() });
+const TurnCompleted = z.looseObject({ usage: z.optional(UsageFields) });
 const TurnFailed = z.looseObject({
-  error: z.looseObject({ message: z.string().optional() }).optional(),
+  error: z.optional(z.looseObject({ message: z.optional(z.string()) })),
 });
-const CodexError = z.looseObject({ message: z.string().optional() });
+const CodexError = z.looseObject({ message: z.optional(z.string()) });
 
 /**
  * Codex `exec --json`: one process per turn. The prompt goes on stdin (`-`), the thread id from
@@ -78,10 +80,10 @@ export function codex(options: PerTurnOptions = {}): NdjsonProvider {
   };
 }
 
-const GeminiInit = z.looseObject({ session_id: z.string().min(1).max(200) });
+const GeminiInit = z.looseObject({ session_id: conversationId() });
 const GeminiResult = z.looseObject({
-  status: z.string().optional(),
-  error: z.looseObject({ message: z.string().optional() }).optional(),
+  status: z.optional(z.string()),
+  error: z.optional(z.looseObject({ message: z.optional(z.string()) })),
 });
 
 /**

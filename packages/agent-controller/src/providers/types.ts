@@ -1,4 +1,6 @@
-import { z } from "zod";
+// zod/mini: the same checks as classic zod, without its method chains (and the locales they pull
+// in), so that a bundle that takes only part of this package (the launcher's) stays small.
+import * as z from "zod/mini";
 
 /** Tokens and cost. Per turn from each end-of-turn line; per session as the sum. */
 export interface Usage {
@@ -112,12 +114,13 @@ export interface AcpProvider {
 export type Provider = NdjsonProvider | AcpProvider;
 
 // Boundary schemas: loose (unknown fields pass), only the fields we rely on are checked.
+const count = () => z.optional(z.number().check(z.nonnegative()));
 export const UsageFields = z.looseObject({
-  input_tokens: z.number().nonnegative().optional(),
-  output_tokens: z.number().nonnegative().optional(),
-  cache_creation_input_tokens: z.number().nonnegative().optional(),
-  cache_read_input_tokens: z.number().nonnegative().optional(),
-  cached_input_tokens: z.number().nonnegative().optional(),
+  input_tokens: count(),
+  output_tokens: count(),
+  cache_creation_input_tokens: count(),
+  cache_read_input_tokens: count(),
+  cached_input_tokens: count(),
 });
 
 export function usageFrom(fields: z.infer<typeof UsageFields>, costUsd: number): Usage {
