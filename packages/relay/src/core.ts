@@ -35,7 +35,7 @@ import {
   type ResolvedSession,
   resolveSession,
 } from "./directory.js";
-import { renderEnvelope } from "./envelope.js";
+import { EnvelopeRenderer } from "./envelope.js";
 import { errorMessageOf, RelayError } from "./errors.js";
 import type { RuntimeLog } from "./host.js";
 import { authorize, type Controls } from "./policy.js";
@@ -102,16 +102,16 @@ export interface RelayCoreOptions {
 /** The requester as the current configuration knows it. */
 interface Principal {
   readonly id: string;
-  readonly name?: string;
+  readonly name: string | undefined;
   readonly isUi: boolean;
   readonly controls: Controls;
-  readonly policyRuleId?: string;
+  readonly policyRuleId: string | undefined;
 }
 
 /** A resolved chat target. */
 interface Recipient {
   readonly id: string;
-  readonly name?: string;
+  readonly name: string | undefined;
   readonly target: QueueTarget;
   readonly kind: string;
 }
@@ -124,6 +124,9 @@ export class RelayCore {
   readonly #clock: () => number;
   readonly #ids: () => string;
   readonly #log: RuntimeLog;
+  /** Whether a log was given: log details are only built for someone who reads them. */
+  readonly #logging: boolean;
+  readonly #envelopes = new EnvelopeRenderer();
 
   constructor(options: RelayCoreOptions) {
     this.bundleName = options.bundleName;
@@ -133,6 +136,7 @@ export class RelayCore {
     this.#clock = options.clock ?? Date.now;
     this.#ids = options.ids ?? randomUUID;
     this.#log = options.log ?? (() => {});
+    this.#logging = options.log !== undefined;
   }
 
   /**
@@ -220,7 +224,7 @@ export class RelayCore {
         continue;
       }
       const sender = resolveSession(snapshot, record.senderSession);
-      const envelope = renderEnvelope({
+      const envelope = this.#envelopes.render({
         messageId: record.messageId,
         date: new Date(record.createdAt),
         from: address(record.senderSession, displayName(sender)),
@@ -267,27 +271,7 @@ export class RelayCore {
   /** §3.3 chat check order, then mailbox, then the queues. */
   async #chat(ctx: RelayRequestContext, request: RelayChatRequest): Promise<RelayChatResponse> {
     checkClaimedIdentity("sender_session", request.sender_session, ctx.identity);
-    if (request.message.trim() === "") {
-      throw new RelayError("validation_invalid_arguments", "message must not be empty");
-    }
-    if (request.targets.length === 0 && !request.broadcast) {
-      throw new RelayError("validation_empty_targets", "name at least one target, or broadcast");
-    }
-    if (request.targets.length > 0 && request.broadcast) {
-      throw new RelayError("validation_conflicting_targets", "targets and broadcast are mutually exclusive");
-    }
-    if (request.quiescence_timeout_ms === 0) {
-      throw new RelayError("validation_invalid_quiescence_timeout", "quiescence_timeout_ms must be greater than 0");
-    }
-    if (request.acp_turn_timeout_ms === 0) {
-      throw new RelayError("validation_invalid_acp_turn_timeout", "acp_turn_timeout_ms must be greater than 0");
-    }
-    if (request.quiescence_timeout_ms !== undefined && request.acp_turn_timeout_ms !== undefined) {
-      throw new RelayError(
-        "validation_conflicting_timeout_fields",
-        "quiescence_timeout_ms and acp_turn_timeout_ms are mutually exclusive",
-      );
-    }
+    checkChatInput(request);
     const snapshot = await this.#load(ctx);
     const sender = this.#principal(snapshot, ctx.identity);
     const recipients = request.broadcast
@@ -311,7 +295,14 @@ export class RelayCore {
         }
       }
     }
-    authorize({ capability: "send.deliver", ...this.#authBase(sender), targets: recipients.map((r) => r.id) });
+    authorize({
+      capability: "send.deliver",
+      requester: sender.id,
+      bundleName: this.bundleName,
+      controls: sender.controls,
+      policyRuleId: sender.policyRuleId,
+      targets: recipients.map((r) => r.id),
+    });
 
     const mode = request.delivery_mode ?? RELAY_CORE_DEFAULTS.deliveryMode;
     const items = this.#chatItems(sender, recipients, request, mode);
@@ -322,7 +313,7 @@ export class RelayCore {
         cause: errorMessageOf(err),
       });
     }
-    for (const item of items) this.#logEnvelope(item.record, recipients);
+    if (this.#logging) for (const item of items) this.#logEnvelope(item.record, recipients);
     const outcomes = items.map((item) => this.#queue.submit(item));
 
     const base = {
@@ -357,8 +348,10 @@ export class RelayCore {
     mode: "sync" | "async",
   ): QueueItem[] {
     const now = new Date(this.#clock());
+    const createdAt = this.#envelopes.isoDate(now);
+    const from = address(sender.id, sender.name);
     return recipients.map((recipient) => {
-      const others = recipients.filter((r) => r.id !== recipient.id);
+      const others = recipients.length === 1 ? [] : recipients.filter((r) => r.id !== recipient.id);
       const record: MailRecord = {
         messageId: this.#ids(),
         bundleName: this.bundleName,
@@ -366,24 +359,25 @@ export class RelayCore {
         targetSession: recipient.id,
         ccSessions: others.map((r) => r.id),
         body: request.message,
-        createdAt: now.toISOString(),
+        createdAt,
         state: "pending",
       };
-      const envelope = renderEnvelope({
+      const envelope = this.#envelopes.render({
         messageId: record.messageId,
         date: now,
-        from: address(sender.id, sender.name),
+        from,
         to: [address(recipient.id, recipient.name)],
         cc: others.map((r) => address(r.id, r.name)),
         body: request.message,
       });
+      // The queue reads these as absent when undefined; plain fields rather than conditional spreads.
       return {
         record,
         envelope,
         mode,
         target: recipient.target,
-        ...(request.quiescence_timeout_ms === undefined ? {} : { quiescenceTimeoutMs: request.quiescence_timeout_ms }),
-        ...(request.acp_turn_timeout_ms === undefined ? {} : { turnTimeoutMs: request.acp_turn_timeout_ms }),
+        quiescenceTimeoutMs: request.quiescence_timeout_ms,
+        turnTimeoutMs: request.acp_turn_timeout_ms,
         senderIsUi: sender.isUi,
       };
     });
@@ -557,12 +551,13 @@ export class RelayCore {
         ...(entry.policyRuleId === undefined ? {} : { policy_id: entry.policyRuleId }),
       });
     }
+    // Built on every request: plain fields (undefined when absent) rather than conditional spreads.
     return {
       id: entry.id,
-      ...(entry.name === undefined ? {} : { name: entry.name }),
+      name: entry.name,
       isUi: identity.clientClass === "ui",
       controls: entry.controls,
-      ...(entry.policyRuleId === undefined ? {} : { policyRuleId: entry.policyRuleId }),
+      policyRuleId: entry.policyRuleId,
     };
   }
 
@@ -576,7 +571,7 @@ export class RelayCore {
       requester: principal.id,
       bundleName: this.bundleName,
       controls: principal.controls,
-      ...(principal.policyRuleId === undefined ? {} : { policyRuleId: principal.policyRuleId }),
+      policyRuleId: principal.policyRuleId,
     };
   }
 
@@ -617,7 +612,8 @@ function checkClaimedIdentity(
 function resolveTargets(snapshot: RelayDirectorySnapshot, targets: readonly string[]): Recipient[] {
   const unknown: string[] = [];
   const out: Recipient[] = [];
-  for (const id of new Set(targets)) {
+  // Most sends name one target: no need for a Set to drop repeats.
+  for (const id of targets.length === 1 ? targets : new Set(targets)) {
     const resolved = resolveSession(snapshot, id);
     if (resolved === undefined) unknown.push(id);
     else out.push(resolved.kind === "member" ? memberRecipient(resolved.member) : uiRecipient(resolved));
@@ -633,19 +629,16 @@ function resolveTargets(snapshot: RelayDirectorySnapshot, targets: readonly stri
 function memberRecipient(member: RelayMember): Recipient {
   return {
     id: member.id,
-    ...(member.name === undefined ? {} : { name: member.name }),
+    name: member.name,
     target: { kind: "member", transport: member.transport },
     kind: member.transport.kind,
   };
 }
 
+const UI_TARGET: QueueTarget = Object.freeze({ kind: "ui" });
+
 function uiRecipient(resolved: ResolvedSession & { kind: "ui" }): Recipient {
-  return {
-    id: resolved.ui.id,
-    ...(resolved.ui.name === undefined ? {} : { name: resolved.ui.name }),
-    target: { kind: "ui" },
-    kind: "ui",
-  };
+  return { id: resolved.ui.id, name: resolved.ui.name, target: UI_TARGET, kind: "ui" };
 }
 
 function queueTarget(resolved: ResolvedSession): QueueTarget {
@@ -679,4 +672,42 @@ export function toRelayError(err: unknown): RelayError {
   return new RelayError("runtime_internal", `internal relay error: ${errorMessageOf(err)}`, {
     cause: errorMessageOf(err),
   });
+}
+
+/** What a chat request must satisfy before the bundle is consulted (relay.md §3.3, in its order). */
+export interface ChatInput {
+  readonly message: string;
+  readonly targets: readonly string[];
+  readonly broadcast: boolean;
+  readonly quiescence_timeout_ms?: number | undefined;
+  readonly acp_turn_timeout_ms?: number | undefined;
+}
+
+/**
+ * The chat checks that need no configuration, in the reference's order; throws the first
+ * failing one as a `RelayError`. Exported so a front end (an MCP server) answers exactly as the
+ * relay would, before it connects.
+ */
+export function checkChatInput(request: ChatInput): void {
+  if (request.message.trim() === "") {
+    throw new RelayError("validation_invalid_arguments", "message must not be empty");
+  }
+  if (request.targets.length === 0 && !request.broadcast) {
+    throw new RelayError("validation_empty_targets", "name at least one target, or broadcast");
+  }
+  if (request.targets.length > 0 && request.broadcast) {
+    throw new RelayError("validation_conflicting_targets", "targets and broadcast are mutually exclusive");
+  }
+  if (request.quiescence_timeout_ms === 0) {
+    throw new RelayError("validation_invalid_quiescence_timeout", "quiescence_timeout_ms must be greater than 0");
+  }
+  if (request.acp_turn_timeout_ms === 0) {
+    throw new RelayError("validation_invalid_acp_turn_timeout", "acp_turn_timeout_ms must be greater than 0");
+  }
+  if (request.quiescence_timeout_ms !== undefined && request.acp_turn_timeout_ms !== undefined) {
+    throw new RelayError(
+      "validation_conflicting_timeout_fields",
+      "quiescence_timeout_ms and acp_turn_timeout_ms are mutually exclusive",
+    );
+  }
 }

@@ -87,7 +87,6 @@ export const ENVELOPE_DEFAULTS = Object.freeze({
   pathPointerMediaType: "application/vnd.agentmux.path-pointer+json",
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 /** Header names we accept: RFC 5322 field-name characters, conservatively (letters, digits, hyphens). */
 const HEADER_LINE = /^([A-Za-z][A-Za-z0-9-]*):(.*)$/;
@@ -102,6 +101,34 @@ export function boundaryFor(messageId: string): string {
   return ENVELOPE_DEFAULTS.boundaryPrefix + messageId.replaceAll("-", "");
 }
 
+/** Hyphen positions of a UUID's 8-4-4-4-12 form. */
+const UUID_HYPHENS = [8, 13, 18, 23] as const;
+
+/**
+ * Whether `id` is a UUID (8-4-4-4-12 hex digits, either case). A loop rather
+ * than a regular expression: it is checked for every message rendered, and
+ * runs in half the time of the equivalent regex when the process wakes cold.
+ */
+function isUuid(id: string): boolean {
+  if (id.length !== 36) return false;
+  let hyphen = 0;
+  for (let i = 0; i < 36; i++) {
+    const c = id.charCodeAt(i);
+    if (i === UUID_HYPHENS[hyphen]) {
+      if (c !== 0x2d) return false;
+      hyphen += 1;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** {@link boundaryFor} of an id `isUuid` accepted, by slicing around its four hyphens (cheaper than replaceAll). */
+function uuidBoundary(id: string): string {
+  return `${ENVELOPE_DEFAULTS.boundaryPrefix}${id.slice(0, 8)}${id.slice(9, 13)}${id.slice(14, 18)}${id.slice(19, 23)}${id.slice(24)}`;
+}
+
 /**
  * The display name as rendered: defaults to the session id; `"` becomes `'`
  * (as the original does), `<`/`>` become parentheses and control characters
@@ -109,7 +136,8 @@ export function boundaryFor(messageId: string): string {
  * start a new header line.
  */
 export function displayNameOf(address: Address): string {
-  const raw = (address.display ?? "")
+  if (address.display === undefined) return address.session;
+  const raw = address.display
     .replace(HEADER_UNSAFE, " ")
     .replaceAll('"', "'")
     .replaceAll("<", "(")
@@ -128,7 +156,76 @@ function renderAddress(address: Address): string {
 
 /** The pane envelope for one target (§3.4 wire skeleton). No trailing newline: the transport decides about Enter. */
 export function renderEnvelope(input: EnvelopeInput): string {
-  if (!UUID.test(input.messageId)) {
+  return render(input, renderAddress, (date) => date.toISOString());
+}
+
+/** Entries kept by an {@link EnvelopeRenderer} before it starts over (a bundle has a handful of sessions). */
+const RENDERER_MAX_ADDRESSES = 256;
+
+/**
+ * Renders envelopes exactly as {@link renderEnvelope} does, remembering what
+ * repeats from one message to the next: each address as rendered (the same
+ * few sessions send and receive every message, and their display names go
+ * through five rewriting passes) and the current second's date text (every
+ * target of a message, and its record's `createdAt`, share one date). One per
+ * relay core, so nothing is shared between relays in a process.
+ */
+export class EnvelopeRenderer {
+  /** session → display (undefined: none) → the rendered address. */
+  readonly #addresses = new Map<string, Map<string | undefined, string>>();
+  #addressCount = 0;
+  /** The second (epoch ms / 1000, floored) that `#secondPrefix` renders. */
+  #second = Number.NaN;
+  /** `toISOString()` of that second without its `mmmZ`. */
+  #secondPrefix = "";
+  readonly #address = (address: Address): string => this.#renderAddress(address);
+  readonly #iso = (date: Date): string => this.isoDate(date);
+
+  render(input: EnvelopeInput): string {
+    return render(input, this.#address, this.#iso);
+  }
+
+  /**
+   * Exactly `date.toISOString()`. That call costs about a microsecond, and a
+   * message needs it twice (its record and its envelope), so the text up to
+   * the milliseconds is kept for the current second and only `mmmZ` is written.
+   */
+  isoDate(date: Date): string {
+    const ms = date.getTime();
+    if (Number.isNaN(ms)) return date.toISOString(); // throws, as toISOString does
+    const second = Math.floor(ms / 1000);
+    if (second !== this.#second) {
+      const text = date.toISOString();
+      this.#second = second;
+      this.#secondPrefix = text.slice(0, -4);
+      return text;
+    }
+    const milli = ms - second * 1000;
+    return `${this.#secondPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+  }
+
+  #renderAddress(address: Address): string {
+    let byDisplay = this.#addresses.get(address.session);
+    const known = byDisplay?.get(address.display);
+    if (known !== undefined) return known;
+    const rendered = renderAddress(address);
+    if (this.#addressCount >= RENDERER_MAX_ADDRESSES) {
+      this.#addresses.clear();
+      this.#addressCount = 0;
+      byDisplay = undefined;
+    }
+    if (byDisplay === undefined) {
+      byDisplay = new Map();
+      this.#addresses.set(address.session, byDisplay);
+    }
+    byDisplay.set(address.display, rendered);
+    this.#addressCount += 1;
+    return rendered;
+  }
+}
+
+function render(input: EnvelopeInput, address: (address: Address) => string, iso: (date: Date) => string): string {
+  if (!isUuid(input.messageId)) {
     throw renderError("invalid_message_id", `message id ${JSON.stringify(input.messageId)} is not a UUID`);
   }
   const year = input.date.getUTCFullYear();
@@ -136,33 +233,28 @@ export function renderEnvelope(input: EnvelopeInput): string {
   if (Number.isNaN(year) || year < 0 || year > 9999) {
     throw renderError("invalid_date", "the date is invalid or outside years 0000-9999");
   }
-  if (input.to.length === 0) throw renderError("empty_to", "an envelope needs at least one To address");
-  const boundary = boundaryFor(input.messageId);
+  const to = input.to;
+  if (to.length === 0) throw renderError("empty_to", "an envelope needs at least one To address");
+  const open = `--${uuidBoundary(input.messageId)}`;
   // The boundary comes from a fresh per-target UUID, so a sender cannot know it in advance; a body that
   // still contains it verbatim would be cut short by every reader, so refuse rather than deliver it garbled.
-  if (input.body.split("\n").some((line) => line === `--${boundary}` || line === `--${boundary}--`)) {
+  // Any such line contains the marker, so the line-by-line look is only for a body that does.
+  if (input.body.includes(open) && hasBoundaryLine(input.body, open)) {
     throw renderError("body_contains_boundary", `the body contains the boundary line of message ${input.messageId}`);
   }
-  const lines = [
-    `--${boundary}`,
-    `Message-Id: ${input.messageId}`,
-    `Date: ${input.date.toISOString()}`,
-    `From: ${renderAddress(input.from)}`,
-    `To: ${input.to.map(renderAddress).join(", ")}`,
-  ];
-  const cc = input.cc ?? [];
-  if (cc.length > 0) lines.push(`Cc: ${cc.map(renderAddress).join(", ")}`);
+  const from = address(input.from);
+  const toText = to.length === 1 && to[0] !== undefined ? address(to[0]) : to.map(address).join(", ");
+  const cc = input.cc;
+  const ccLine = cc === undefined || cc.length === 0 ? "" : `\nCc: ${cc.map(address).join(", ")}`;
   const subject = input.subject?.replace(HEADER_UNSAFE, " ").trim();
-  if (subject !== undefined && subject !== "") lines.push(`Subject: ${subject}`);
-  lines.push(
-    "",
-    `--${boundary}`,
-    `Content-Type: ${ENVELOPE_DEFAULTS.textContentType}`,
-    "",
-    input.body,
-    `--${boundary}--`,
-  );
-  return lines.join("\n");
+  const subjectLine = subject === undefined || subject === "" ? "" : `\nSubject: ${subject}`;
+  return `${open}\nMessage-Id: ${input.messageId}\nDate: ${iso(input.date)}\nFrom: ${from}\nTo: ${toText}${ccLine}${subjectLine}\n\n${open}\nContent-Type: ${ENVELOPE_DEFAULTS.textContentType}\n\n${input.body}\n${open}--`;
+}
+
+/** Whether a line of `body` is exactly `open` or `open--`. */
+function hasBoundaryLine(body: string, open: string): boolean {
+  const close = `${open}--`;
+  return body.split("\n").some((line) => line === open || line === close);
 }
 
 export interface PerTargetEnvelope {
@@ -220,7 +312,7 @@ export function parseEnvelope(text: string): ParsedEnvelope {
 
   const { headers, next } = readHeaders(lines, 1, "envelope");
   const messageId = requireHeader(headers, "Message-Id", "missing_message_id");
-  if (!UUID.test(messageId)) {
+  if (!isUuid(messageId)) {
     throw parseError("invalid_message_id", `Message-Id ${JSON.stringify(messageId)} is not a UUID`);
   }
   const dateText = requireHeader(headers, "Date", "missing_date");

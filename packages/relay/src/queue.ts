@@ -80,12 +80,20 @@ export class DeliveryQueue {
   readonly #ui: UiEndpoints;
   readonly #clock: () => number;
   readonly #log: RuntimeLog;
+  /** Whether a log was given: log details are only built for someone who reads them. */
+  readonly #logging: boolean;
   readonly #shutdownGraceMs: number;
   readonly #uiSyncTimeoutMs: number;
   readonly #lanes = new Map<string, Lane>();
   /** Ids queued or being delivered, so a redelivery pass never queues a message twice. */
   readonly #inQueue = new Set<string>();
   readonly #shutdown = new AbortController();
+  /**
+   * Wake-ups of the deliveries in flight, called when the shutdown aborts. One
+   * abort listener serves them all: adding and removing an AbortSignal listener
+   * per delivery is a measurable share of a message's path.
+   */
+  readonly #onShutdown = new Set<() => void>();
   readonly #idleWaiters = new Set<() => void>();
   #closed: Promise<void> | undefined;
 
@@ -95,8 +103,16 @@ export class DeliveryQueue {
     this.#ui = options.ui;
     this.#clock = options.clock ?? Date.now;
     this.#log = options.log ?? (() => {});
+    this.#logging = options.log !== undefined;
     this.#shutdownGraceMs = options.shutdownGraceMs ?? DELIVERY_QUEUE_DEFAULTS.shutdownGraceMs;
     this.#uiSyncTimeoutMs = options.uiSyncTimeoutMs ?? DELIVERY_QUEUE_DEFAULTS.uiSyncTimeoutMs;
+    this.#shutdown.signal.addEventListener(
+      "abort",
+      () => {
+        for (const wake of [...this.#onShutdown]) wake();
+      },
+      { once: true },
+    );
   }
 
   /** Items queued or in delivery. */
@@ -179,7 +195,9 @@ export class DeliveryQueue {
   async #deliver(item: QueueItem): Promise<DeliveryOutcome> {
     if (item.target.kind === "ui") return this.#deliverToUi(item);
     const { record } = item;
-    const delivery: Delivery = {
+    const delivery: {
+      -readonly [K in keyof Delivery]: Delivery[K];
+    } = {
       messageId: record.messageId,
       bundleName: record.bundleName,
       senderSession: record.senderSession,
@@ -188,13 +206,13 @@ export class DeliveryQueue {
       body: record.body,
       envelope: item.envelope,
       mode: item.mode,
-      ...(item.quiescenceTimeoutMs === undefined ? {} : { quiescenceTimeoutMs: item.quiescenceTimeoutMs }),
-      ...(item.turnTimeoutMs === undefined ? {} : { turnTimeoutMs: item.turnTimeoutMs }),
       signal: this.#shutdown.signal,
     };
+    if (item.quiescenceTimeoutMs !== undefined) delivery.quiescenceTimeoutMs = item.quiescenceTimeoutMs;
+    if (item.turnTimeoutMs !== undefined) delivery.turnTimeoutMs = item.turnTimeoutMs;
     try {
       // A transport that ignores the abort must not hold the shutdown: its late answer is dropped.
-      return (await untilAborted(item.target.transport.deliver(delivery), this.#shutdown.signal)) ?? DROPPED;
+      return (await this.#untilShutdown(item.target.transport.deliver(delivery))) ?? DROPPED;
     } catch (err) {
       return {
         outcome: "failed",
@@ -273,14 +291,35 @@ export class DeliveryQueue {
     const { record } = entry.item;
     this.#inQueue.delete(record.messageId);
     if (outcome.outcome === "dropped_on_shutdown") this.#tellDropped(entry.item);
-    this.#log("relay.delivery.outcome", {
-      message_id: record.messageId,
-      target_session: record.targetSession,
-      mode: entry.item.mode,
-      outcome: outcome.outcome,
-      ...(outcome.reasonCode === undefined ? {} : { reason_code: outcome.reasonCode }),
-    });
+    if (this.#logging) {
+      this.#log("relay.delivery.outcome", {
+        message_id: record.messageId,
+        target_session: record.targetSession,
+        mode: entry.item.mode,
+        outcome: outcome.outcome,
+        ...(outcome.reasonCode === undefined ? {} : { reason_code: outcome.reasonCode }),
+      });
+    }
     entry.resolve(outcome);
+  }
+
+  /** The promise's value, or undefined once the shutdown aborts (whichever comes first). */
+  #untilShutdown<T>(promise: Promise<T>): Promise<T | undefined> {
+    if (this.#shutdown.signal.aborted) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve, reject) => {
+      const onAbort = (): void => resolve(undefined);
+      this.#onShutdown.add(onAbort);
+      promise.then(
+        (value) => {
+          this.#onShutdown.delete(onAbort);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.#onShutdown.delete(onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** A UI target, and a UI sender, learn that the message will not arrive (if they are connected to hear it). */
@@ -315,23 +354,4 @@ export class DeliveryQueue {
   #now(): string {
     return new Date(this.#clock()).toISOString();
   }
-}
-
-/** The promise's value, or undefined once `signal` aborts (whichever comes first). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = (): void => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
 }

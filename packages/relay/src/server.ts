@@ -24,7 +24,7 @@ import {
   type RelayResponse,
   type RelayServerFrame,
 } from "@agentmux/common-ipc";
-import { RelayCore, type RelayIdentity, toRelayError } from "./core.js";
+import { RelayCore, type RelayIdentity, type RelayRequestContext, toRelayError } from "./core.js";
 import type { RelayDirectory } from "./directory.js";
 import { errorMessageOf, RelayError } from "./errors.js";
 import type { RuntimeLog } from "./host.js";
@@ -105,7 +105,8 @@ export class RelayServer {
       bundleName: options.bundleName,
       mailbox: options.mailbox,
       ui,
-      log: this.#log,
+      // The caller's log (or none): with none, the queue and core skip building log details per message.
+      ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
       ...(options.uiSyncTimeoutMs === undefined ? {} : { uiSyncTimeoutMs: options.uiSyncTimeoutMs }),
@@ -115,7 +116,7 @@ export class RelayServer {
       directory: options.directory,
       mailbox: options.mailbox,
       queue: this.#queue,
-      log: this.#log,
+      ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.ids === undefined ? {} : { ids: options.ids }),
     });
@@ -177,9 +178,11 @@ export class RelayServer {
     return this.#closed;
   }
 
-  async #admit(conn: Connection, frame: RelayClientFrame): Promise<void> {
-    if (frame.frame === "hello") await this.#hello(conn, frame);
-    else this.#request(conn, frame);
+  #admit(conn: Connection, frame: RelayClientFrame): Promise<void> | undefined {
+    if (frame.frame === "hello") return this.#hello(conn, frame);
+    // A request is admitted at once (it then runs on its own), so the next frame need not wait a tick.
+    this.#request(conn, frame);
+    return undefined;
   }
 
   async #hello(conn: Connection, hello: RelayHelloFrame): Promise<void> {
@@ -243,7 +246,7 @@ export class RelayServer {
       conn.fail(staleBinding(this.bundleName, identity), requestId);
       return;
     }
-    const ctx = { identity, stillBound, ...(requestId === undefined ? {} : { frameRequestId: requestId }) };
+    const ctx: RelayRequestContext = { identity, stillBound, frameRequestId: requestId };
     conn.track(
       this.#core.handle(ctx, frame.request).then(
         (response) => conn.send(responseFrame(response, requestId)),
@@ -291,8 +294,11 @@ export class RelayServer {
 
 /** What a connection needs from its server. */
 interface ConnectionHost {
-  /** Handles one frame; the connection admits the next only after this resolves. Never rejects. */
-  admit(conn: Connection, frame: RelayClientFrame): Promise<void>;
+  /**
+   * Handles one frame; the connection admits the next only after the promise
+   * returned (if any) resolves. Never rejects; undefined: admitted already.
+   */
+  admit(conn: Connection, frame: RelayClientFrame): Promise<void> | undefined;
   closed(conn: Connection): void;
   log: RuntimeLog;
 }
@@ -392,11 +398,12 @@ class Connection {
   /** Counts a running request; reading resumes (and a half-closed stream ends) as requests finish. */
   track(work: Promise<unknown>): void {
     this.#inflight += 1;
-    void work.finally(() => {
+    const done = (): void => {
       this.#inflight -= 1;
-      if (this.#inflight === 0) for (const wake of [...this.#drainWaiters]) wake();
+      if (this.#inflight === 0 && this.#drainWaiters.size > 0) for (const wake of [...this.#drainWaiters]) wake();
       void this.#pump();
-    });
+    };
+    work.then(done, done);
   }
 
   /** Relay shutdown: waits up to `ms` for running requests to answer, then closes the stream. */
@@ -423,6 +430,7 @@ class Connection {
 
   #onData(chunk: Buffer): void {
     if (!this.open) return;
+    let fatal = false;
     for (const decoded of this.#decoder.push(chunk)) {
       if (!decoded.ok) {
         this.#queue.push({
@@ -431,14 +439,18 @@ class Connection {
             max_bytes: this.#limits.maxFrameBytes,
           }),
         });
+        fatal = true;
         break;
       }
       const parsed = parseClientFrame(decoded.frame);
       this.#queue.push(parsed);
-      if (parsed.kind === "fatal") break;
+      if (parsed.kind === "fatal") {
+        fatal = true;
+        break;
+      }
       if (this.#identity === undefined) this.#armPreHello();
     }
-    if (this.#queue.some((q) => q.kind === "fatal")) {
+    if (fatal) {
       // Nothing after a broken frame is read: what follows may be the rest of it.
       this.#socket.pause();
     }
@@ -457,7 +469,8 @@ class Connection {
           break;
         }
         try {
-          await this.#host.admit(this, next.frame);
+          const admitting = this.#host.admit(this, next.frame);
+          if (admitting !== undefined) await admitting;
         } catch (err) {
           this.fail(toRelayError(err));
         }
@@ -470,7 +483,8 @@ class Connection {
       this.#queue.length >= RELAY_SERVER_DEFAULTS.maxQueuedFrames ||
       this.#inflight >= RELAY_SERVER_DEFAULTS.maxInflightRequests;
     if (busy) this.#socket.pause();
-    else if (!this.#inputEnded) this.#socket.resume();
+    // Only a paused stream is resumed: resuming a flowing one still schedules a tick of stream work per request.
+    else if (!this.#inputEnded && this.#socket.isPaused()) this.#socket.resume();
     if (this.#inputEnded && this.#queue.length === 0 && this.#inflight === 0) {
       // Everything the client sent is answered: finish our side too.
       this.#closing = true;

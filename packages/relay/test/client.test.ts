@@ -4,7 +4,7 @@
 import { rmSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
-import type { RelayEvent } from "@agentmux/common-ipc";
+import type { RelayEvent, RelayRequestInput } from "@agentmux/common-ipc";
 import { NdjsonDecoder } from "@agentmux/common-ipc";
 import { onCleanup, tempDir, until } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
@@ -221,6 +221,51 @@ describe("RelayClient", () => {
       responseTimeoutMs: 100,
     });
     expect(await rejection(client.list())).toMatchObject({ code: "relay_timeout", details: { timeout_ms: 100 } });
+    await client.close();
+  });
+
+  it("each request keeps its own deadline (one shared deadline timer): a short one fails, a long one still answers", async () => {
+    let held: { socket: Socket; requestId: unknown }[] = [];
+    const relay = await fakeRelay((frame, socket) => {
+      if (frame.frame === "hello") ack(socket, frame);
+      else held.push({ socket, requestId: frame.request_id });
+    });
+    const client = await RelayClient.connect({
+      socketPath: relay.socketPath,
+      bundleName: BUNDLE,
+      sessionId: "alpha",
+      clientClass: "agent",
+    });
+    const answer = (n: number): void => {
+      const h = held[n];
+      if (h === undefined) throw new Error(`request ${n} not seen`);
+      h.socket.write(
+        `${JSON.stringify({ frame: "response", request_id: h.requestId, response: { kind: "status", schema_version: "1", messages: [] } })}\n`,
+      );
+    };
+    const status: RelayRequestInput = { operation: "status", message_ids: ["m"] };
+    // A long deadline first, then a shorter one: the shorter must not wait for the longer.
+    const long = client.request(status, 10_000);
+    const startedShort = Date.now();
+    const short = client.request(status, 100);
+    expect(await rejection(short)).toMatchObject({ code: "relay_timeout", details: { timeout_ms: 100 } });
+    expect(Date.now() - startedShort).toBeLessThan(5_000);
+    await until("both requests to reach the relay", () => held.length === 2);
+    answer(0);
+    await expect(long).resolves.toMatchObject({ kind: "status" });
+    // After answers and a timeout, later requests still get their own deadlines.
+    held = [];
+    const again = client.request(status, 100);
+    const answered = client.request(status, 10_000);
+    await until("both requests to reach the relay", () => held.length === 2);
+    answer(1);
+    await expect(answered).resolves.toMatchObject({ kind: "status" });
+    expect(await rejection(again)).toMatchObject({ code: "relay_timeout", details: { timeout_ms: 100 } });
+    // Two unanswered requests: the later deadline still fires after the earlier one's.
+    const first = client.request(status, 100);
+    const second = client.request(status, 300);
+    expect(await rejection(first)).toMatchObject({ code: "relay_timeout", details: { timeout_ms: 100 } });
+    expect(await rejection(second)).toMatchObject({ code: "relay_timeout", details: { timeout_ms: 300 } });
     await client.close();
   });
 

@@ -183,6 +183,22 @@ describe("DeliveryQueue", () => {
     await expect(stuck.outcome).resolves.toMatchObject({ outcome: "dropped_on_shutdown" });
   });
 
+  it("several deliveries in flight at shutdown (one shared abort listener) are all dropped; finished ones stay delivered", async () => {
+    const { submit, queue, mailbox } = setup();
+    const deaf: Transport = {
+      kind: "deaf",
+      deliver: () => new Promise(() => {}),
+      look: async () => ({ format: "lines", lines: [] }),
+    };
+    const done = await submit("alpha", "early", member(new RecordingTransport()));
+    await expect(done.outcome).resolves.toEqual({ outcome: "delivered" });
+    const stuck = await Promise.all(["bravo", "charlie", "delta"].map((t) => submit(t, "x", member(deaf))));
+    await queue.close();
+    for (const s of stuck) await expect(s.outcome).resolves.toMatchObject({ outcome: "dropped_on_shutdown" });
+    expect(await mailbox.get(done.item.record.messageId)).toMatchObject({ state: "delivered" });
+    for (const s of stuck) expect(await mailbox.get(s.item.record.messageId)).toMatchObject({ state: "pending" });
+  });
+
   it("UI targets: routed, incoming_message, delivered; a disconnected UI is waited for, then served", async () => {
     const { submit, ui } = setup();
     const sent = await submit("tui", "hello ui", { kind: "ui" });

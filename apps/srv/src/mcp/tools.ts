@@ -15,7 +15,7 @@
  * is refused by name, and any other unknown field by the strict schemas.
  */
 import { RELAY_REQUEST_ID_MAX_LENGTH, type RelayDeliveryMode } from "@agentmux/common-ipc";
-import { RELAY_CORE_DEFAULTS, RelayError } from "@agentmux/relay";
+import { checkChatInput, RELAY_CORE_DEFAULTS, RelayError } from "@agentmux/relay";
 import { z } from "zod";
 
 export const TOOL_NAMES = ["list", "help", "look", "send"] as const;
@@ -230,28 +230,8 @@ function checkLook(input: LookInput): LookInput {
   return input;
 }
 
-/** The relay's chat checks (§3.3) up to where it needs the bundle's configuration. */
+/** The relay's chat checks (§3.3) up to where it needs the bundle's configuration: the relay's own. */
 function checkSend(input: SendInput): SendInput {
-  if (input.message.trim() === "") {
-    throw new RelayError("validation_invalid_arguments", "message must not be empty");
-  }
-  if (input.targets.length === 0 && !input.broadcast) {
-    throw new RelayError("validation_empty_targets", "name at least one target, or broadcast");
-  }
-  if (input.targets.length > 0 && input.broadcast) {
-    throw new RelayError("validation_conflicting_targets", "targets and broadcast are mutually exclusive");
-  }
-  if (input.quiescence_timeout_ms === 0) {
-    throw new RelayError("validation_invalid_quiescence_timeout", "quiescence_timeout_ms must be greater than 0");
-  }
-  if (input.acp_turn_timeout_ms === 0) {
-    throw new RelayError("validation_invalid_acp_turn_timeout", "acp_turn_timeout_ms must be greater than 0");
-  }
-  if (input.quiescence_timeout_ms !== undefined && input.acp_turn_timeout_ms !== undefined) {
-    throw new RelayError(
-      "validation_conflicting_timeout_fields",
-      "quiescence_timeout_ms and acp_turn_timeout_ms are mutually exclusive",
-    );
-  }
+  checkChatInput(input);
   return input;
 }
