@@ -11,8 +11,7 @@ import {
   is,
   isRunning,
   newTab,
-  PipeClient,
-  Srv,
+  srvWithClient,
   startFakeAnthropic,
   tempDir,
   until,
@@ -29,10 +28,7 @@ afterAll(async () => {
 
 /** Starts srv; a restart passes the same data dir and env (claude keeps conversations under HOME). */
 async function start(dataDir?: string, env = claudeEnv(fake.url)) {
-  const srv = await Srv.start({ env, ...(dataDir ? { dataDir } : {}) });
-  const client = await PipeClient.connect(srv.pipe);
-  await client.register(process.pid);
-  return { srv, client, env };
+  return { ...(await srvWithClient({ env, ...(dataDir ? { dataDir } : {}) })), env };
 }
 
 const turnDone = (blockId: string, minOutput = 1) =>

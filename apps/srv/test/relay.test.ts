@@ -8,8 +8,8 @@ import {
   type FakeAnthropic,
   is,
   newTab,
-  PipeClient,
-  Srv,
+  type Srv,
+  srvWithClient,
   startFakeAnthropic,
   until,
 } from "@agentmux/testkit";
@@ -24,10 +24,7 @@ afterAll(async () => {
 });
 
 async function start(dataDir?: string, env = claudeEnv(fake.url)) {
-  const srv = await Srv.start({ env, ...(dataDir ? { dataDir } : {}) });
-  const client = await PipeClient.connect(srv.pipe);
-  await client.register(process.pid);
-  return { srv, client, env };
+  return { ...(await srvWithClient({ env, ...(dataDir ? { dataDir } : {}) })), env };
 }
 
 /** The user turns the model server was sent that carry `needle` (across every request of every agent). */

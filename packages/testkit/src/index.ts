@@ -18,6 +18,7 @@ export {
   SRV_BIN,
   Srv,
   type SrvOptions,
+  srvWithClient,
   stubbornAgent,
   WsClient,
 } from "./srv.js";

@@ -103,6 +103,14 @@ export async function agentBlock(client: Client, tabId: string, meta: Record<str
   return created.block_id;
 }
 
+/** Starts srv (see `Srv.start`) with one socket client registered as this process. */
+export async function srvWithClient(options: SrvOptions = {}): Promise<{ srv: Srv; client: PipeClient }> {
+  const srv = await Srv.start(options);
+  const client = await PipeClient.connect(srv.pipe);
+  await client.register(process.pid);
+  return { srv, client };
+}
+
 /** A real Claude Code agent named `name` (in a fresh working dir unless given), in `tabId`; its block id. */
 export function claudeAgent(client: Client, tabId: string, name: string, cwd = tempDir("agent-cwd-")): Promise<string> {
   return agentBlock(client, tabId, { "agent:cwd": cwd, "agent:name": name, "agent:command": claudeBinary() });

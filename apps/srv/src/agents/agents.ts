@@ -169,22 +169,23 @@ export class Agents {
    * Hands a message to the block's agent as a user turn (starting the agent if it is not
    * running; while a turn runs, it waits in the session's queue for the turn's end). Resolves
    * once the session queued it, with whether the agent will echo the turn into its transcript
-   * when it takes it; rejects with the session's error (queue full, conversation held
+   * when it takes it and where the transcript stood before (the echo can only come after); rejects with the session's error (queue full, conversation held
    * elsewhere, block gone).
    */
-  async deliver(blockId: string, text: string): Promise<{ echoes: boolean }> {
+  async deliver(blockId: string, text: string): Promise<{ echoes: boolean; from: number }> {
     if (!this.#options.dispatcher.state.blocks.has(blockId)) throw new AgentMetaError(`block ${blockId} is gone`);
     const running = await this.#open(blockId);
+    const from = await this.#options.transcripts.size(blockId);
     running.session.send(text);
     await this.#track(this.#sync(blockId, running));
-    return { echoes: running.echoesInput };
+    return { echoes: running.echoesInput, from };
   }
 
   /** Resolves true once the block's transcript holds `needle` (false on abort or timeout). */
   transcriptWaitFor(
     blockId: string,
     needle: string,
-    options: { signal?: AbortSignal; timeoutMs?: number },
+    options: { signal?: AbortSignal; timeoutMs?: number; from?: number },
   ): Promise<boolean> {
     return this.#options.transcripts.waitFor(blockId, needle, options);
   }

@@ -117,9 +117,9 @@ export class Transcripts {
   waitFor(
     blockId: string,
     needle: string,
-    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+    options: { signal?: AbortSignal; timeoutMs?: number; from?: number } = {},
   ): Promise<boolean> {
-    const { signal, timeoutMs } = options;
+    const { signal, timeoutMs, from = 0 } = options;
     return new Promise((resolve) => {
       let tail = "";
       let settled = false;
@@ -141,8 +141,8 @@ export class Transcripts {
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(false), timeoutMs);
       if (signal?.aborted) return finish(false);
       signal?.addEventListener("abort", onAbort, { once: true });
-      // What was written before this listened.
-      void this.includes(blockId, needle).then(
+      // What was written (from `from` on) before this listened.
+      void this.includes(blockId, needle, from).then(
         (found) => found && finish(true),
         () => {},
       );
@@ -156,10 +156,10 @@ export class Transcripts {
   }
 
   /** Whether the block's transcript holds `needle` anywhere (read in pages; a match across two pages counts). */
-  async includes(blockId: string, needle: string): Promise<boolean> {
+  async includes(blockId: string, needle: string, from = 0): Promise<boolean> {
     await this.flushed(blockId);
     const page = Math.max(1024 * 1024, needle.length * 4);
-    let offset = 0;
+    let offset = from;
     let tail = "";
     for (;;) {
       const out = await this.read(blockId, offset, page);

@@ -212,8 +212,9 @@ class AgentTransport implements Transport {
     if (hold?.at === "before") return parked(hold, delivery);
     await mailbox.markDelivering?.(delivery.messageId);
     let echoes: boolean;
+    let from: number;
     try {
-      ({ echoes } = await agents.deliver(
+      ({ echoes, from } = await agents.deliver(
         blockId,
         sanitizeForTerminal(delivery.envelope, SRV_RELAY_DEFAULTS.maxTurnBytes),
       ));
@@ -228,6 +229,7 @@ class AgentTransport implements Transport {
         delivery.turnTimeoutMs ?? (delivery.mode === "sync" ? SRV_RELAY_DEFAULTS.syncTakeTimeoutMs : undefined);
       const took = await agents.transcriptWaitFor(blockId, `Message-Id: ${delivery.messageId}`, {
         signal: delivery.signal,
+        from,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       });
       if (!took && delivery.signal.aborted)
