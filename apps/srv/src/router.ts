@@ -1,4 +1,12 @@
-import { type BusEvent, type Command, errorEvent, routeCommand } from "@agentmux/common-ipc";
+import {
+  type BusEvent,
+  type Command,
+  type CommandOf,
+  type Event,
+  errorEvent,
+  routeCommand,
+} from "@agentmux/common-ipc";
+import { EMPTY_TAB_LAYOUT, slicesOf } from "@agentmux/reducer";
 import type { Logger } from "pino";
 import type { Agents } from "./agents/agents.js";
 import { eventListFrames } from "./catch-up.js";
@@ -29,6 +37,23 @@ function refusal(cmd: Command, message: string): Outcome {
   return { caused: [], replies: [replyText(errorEvent("invalid_command", message, { reqId: cmd.req_id }))] };
 }
 
+/** A tab's whole layout as of the dispatcher's version (`get_layout`), or why not. */
+function layoutState(dispatcher: Dispatcher, cmd: CommandOf<"get_layout">): Event {
+  const reqId = cmd.req_id === undefined ? {} : { req_id: cmd.req_id };
+  if (!dispatcher.state.tabs.has(cmd.tab_id)) {
+    return errorEvent("invalid_command", `get_layout: tab not found: ${cmd.tab_id}`, { reqId: cmd.req_id });
+  }
+  const l = dispatcher.state.layouts.get(cmd.tab_id) ?? EMPTY_TAB_LAYOUT;
+  return {
+    event: "layout_state",
+    tab_id: cmd.tab_id,
+    new_tree: l.tree,
+    slices: slicesOf(l),
+    version: dispatcher.version,
+    ...reqId,
+  };
+}
+
 /**
  * Serves one command by its route in common-ipc's route table, the one place
  * that says who handles what. Connections handle the `session` and `stream`
@@ -41,6 +66,7 @@ export async function execute(services: Services, command: Command, origin: Orig
     case "reducer":
       return { caused: await services.dispatcher.submit(cmd, origin), replies: [] };
     case "catch_up":
+      if (cmd.cmd === "get_layout") return { caused: [], replies: [replyText(layoutState(services.dispatcher, cmd))] };
       return { caused: [], replies: eventListFrames(services.dispatcher, cmd.since, cmd.req_id) };
     case "agent": {
       const { caused, replies } = await services.agents.execute(cmd);

@@ -12,6 +12,7 @@ import { Transcripts } from "./agents/transcript.js";
 import type { SrvConfig } from "./config.js";
 import { Dispatcher, SRV_ORIGIN } from "./dispatcher.js";
 import { StartAbortedError } from "./errors.js";
+import { healLayouts } from "./layout-heal.js";
 import { StoreMailbox } from "./relay/mailbox.js";
 import { SrvRelay } from "./relay/srv-relay.js";
 import type { Services } from "./router.js";
@@ -130,6 +131,8 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
       // What could not be undone stays in the journal for the next start; serving is still safe.
       logger.error({ err }, "saga recovery failed; serving anyway");
     }
+    // After saga recovery (whose inverses move blocks): no tile may outlive its block.
+    await healLayouts(dispatcher, logger);
     checkpoint();
 
     const transcripts = new Transcripts(store, logger);

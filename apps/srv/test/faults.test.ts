@@ -89,7 +89,7 @@ describe("process lifecycle", () => {
       "AGENTMUXSRV-MIGRATING",
       "AGENTMUXSRV-ESTART",
     ]);
-    expect(first.estart?.pending_migrations).toBe(6);
+    expect(first.estart?.pending_migrations).toBe(7);
     await first.kill("SIGTERM");
     const second = await Srv.start({ dataDir: first.dataDir });
     expect(second.stderr.filter((l) => l.startsWith("AGENTMUXSRV-")).map((l) => l.split(" ")[0])).toEqual([

@@ -42,6 +42,8 @@ export const Ping = command("ping", { nonce: U64 });
 export const Goodbye = command("goodbye", {});
 export const GetSrvSnapshot = command("get_srv_snapshot", {});
 export const GetEvents = command("get_events", { since: U64 });
+/** agentmux extension: a tab's whole layout, answered privately with `layout_state`. */
+export const GetLayout = command("get_layout", { tab_id: z.string().check(z.minLength(1)) });
 
 // --- workspace ---------------------------------------------------------------
 export const CreateWorkspace = command("create_workspace", { name });
@@ -65,7 +67,23 @@ export const MoveTab = command("move_tab", {
 });
 
 // --- block -----------------------------------------------------------------
-export const CreateBlock = command("create_block", { tab_id: id, meta: z._default(z.nullable(Meta), null) });
+/**
+ * agentmux extension on `create_block`: also give the new block a tile in its tab's layout,
+ * in the same command (one commit: the block never exists without its tile, or the reverse).
+ * The fields mean what they mean on `layout_insert_node`.
+ */
+export const TilePlacement = z.strictObject({
+  parent_id: z._default(z.nullable(z.string()), null),
+  index: z._default(z.nullable(U32), null),
+  focus_after: z._default(z.boolean(), false),
+  magnify_after: z._default(z.boolean(), false),
+});
+export type TilePlacement = z.output<typeof TilePlacement>;
+export const CreateBlock = command("create_block", {
+  tab_id: id,
+  meta: z._default(z.nullable(Meta), null),
+  tile: z.optional(TilePlacement),
+});
 export const DeleteBlock = command("delete_block", { tab_id: id, block_id: id });
 export const UpdateBlockMeta = command("update_block_meta", { block_id: id, meta_patch: Meta });
 export const MoveBlock = command("move_block", {
@@ -158,6 +176,7 @@ export const Command = z.discriminatedUnion("cmd", [
   Goodbye,
   GetSrvSnapshot,
   GetEvents,
+  GetLayout,
   CreateWorkspace,
   DeleteWorkspace,
   RenameWorkspace,

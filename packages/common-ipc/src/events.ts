@@ -261,7 +261,19 @@ export const AgentList = event("agent_list", {
   ),
 });
 
-export const Event = z.discriminatedUnion("event", [...BusEvent.def.options, EventList, AgentList]);
+/**
+ * The private reply to `get_layout` (agentmux extension): a tab's whole layout as of
+ * `version`, in the shape of `layout_tree_replaced` (the tree, and the slices that are set:
+ * focus, magnify, leaf order, queued backend actions), so a client folds it the same way.
+ * Layout events after `version` bring it up to date.
+ */
+export const LayoutState = event("layout_state", {
+  tab_id: id,
+  new_tree: newTree,
+  slices: LayoutClientSlices,
+});
+
+export const Event = z.discriminatedUnion("event", [...BusEvent.def.options, EventList, AgentList, LayoutState]);
 
 /** A parsed event (defaults applied). */
 export type Event = z.output<typeof Event>;

@@ -42,7 +42,7 @@ describe("one route table (DESIGN §4: which handler a command goes to is declar
 
   it("routes the server-side commands away from the reducer", () => {
     expect(COMMANDS_BY_ROUTE.session).toEqual(["register", "goodbye"]);
-    expect(COMMANDS_BY_ROUTE.catch_up).toEqual(["get_events"]);
+    expect(COMMANDS_BY_ROUTE.catch_up).toEqual(["get_events", "get_layout"]);
     expect(COMMANDS_BY_ROUTE.stream).toEqual(["subscribe_output"]);
     expect([...COMMANDS_BY_ROUTE.agent].sort()).toEqual(
       ["agent_interrupt", "agent_respond", "agent_send", "agent_stop", "get_block_output", "list_agents"].sort(),
@@ -80,7 +80,7 @@ describe("route types narrow commands", () => {
 
   it("commands per route are derived from the table", () => {
     expectTypeOf<CommandsRoutedTo<"session">>().toEqualTypeOf<"register" | "goodbye">();
-    expectTypeOf<CommandsRoutedTo<"catch_up">>().toEqualTypeOf<"get_events">();
+    expectTypeOf<CommandsRoutedTo<"catch_up">>().toEqualTypeOf<"get_events" | "get_layout">();
     expectTypeOf<CommandsRoutedTo<"saga">>().toEqualTypeOf<
       "tear_off_tab" | "tear_off_block" | "promote_block_to_tab"
     >();
@@ -96,7 +96,7 @@ describe("route types narrow commands", () => {
       expectTypeOf(cmd.cmd).toEqualTypeOf<CommandsRoutedTo<"agent">>();
       if (cmd.cmd !== "list_agents") expectTypeOf(cmd.block_id).toEqualTypeOf<string>();
     }
-    if (isRouted(cmd, "catch_up")) expectTypeOf(cmd.since).toEqualTypeOf<number>();
+    if (isRouted(cmd, "catch_up") && cmd.cmd === "get_events") expectTypeOf(cmd.since).toEqualTypeOf<number>();
     if (isRouted(cmd, "saga")) {
       // tear_off_tab has no block_id, so the saga commands as a whole do not either.
       // @ts-expect-error block_id is not on every saga command
@@ -120,7 +120,7 @@ describe("route types narrow commands", () => {
           expectTypeOf(routed.cmd.cmd).toEqualTypeOf<"register" | "goodbye">();
           break;
         case "catch_up":
-          expectTypeOf(routed.cmd.since).toEqualTypeOf<number>();
+          expectTypeOf(routed.cmd.cmd).toEqualTypeOf<"get_events" | "get_layout">();
           break;
         case "stream":
           expectTypeOf(routed.cmd.block_ids).toEqualTypeOf<string[]>();

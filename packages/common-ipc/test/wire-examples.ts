@@ -12,6 +12,7 @@ export const COMMAND_EXAMPLES: Record<string, string> = {
   goodbye: '{"cmd":"goodbye"}',
   get_srv_snapshot: '{"cmd":"get_srv_snapshot"}',
   get_events: '{"cmd":"get_events","since":12}',
+  get_layout: '{"cmd":"get_layout","tab_id":"t1"}',
   create_workspace: '{"cmd":"create_workspace","name":"Main"}',
   delete_workspace: '{"cmd":"delete_workspace","workspace_id":"w1","force":false}',
   rename_workspace: '{"cmd":"rename_workspace","workspace_id":"w1","name":"Other"}',
@@ -25,7 +26,8 @@ export const COMMAND_EXAMPLES: Record<string, string> = {
   rename_tab: '{"cmd":"rename_tab","tab_id":"t1","name":"logs"}',
   update_tab_meta: '{"cmd":"update_tab_meta","tab_id":"t1","meta_patch":{"pinned":true}}',
   move_tab: '{"cmd":"move_tab","tab_id":"t1","src_workspace_id":"w1","dst_workspace_id":"w2","dst_index":0}',
-  create_block: '{"cmd":"create_block","tab_id":"t1","meta":{"view":"agent","agent:provider":"claude"}}',
+  create_block:
+    '{"cmd":"create_block","tab_id":"t1","meta":{"view":"agent","agent:provider":"claude"},"tile":{"parent_id":null,"index":null,"focus_after":true,"magnify_after":false}}',
   delete_block: '{"cmd":"delete_block","tab_id":"t1","block_id":"b1"}',
   update_block_meta: '{"cmd":"update_block_meta","block_id":"b1","meta_patch":{"agent:name":"alice"}}',
   move_block: '{"cmd":"move_block","block_id":"b1","src_tab_id":"t1","dst_tab_id":"t2","dst_index":1}',
@@ -127,5 +129,6 @@ export const EVENT_EXAMPLES: Record<string, string> = {
   ...busEvents,
   agent_list:
     '{"event":"agent_list","agents":[{"block_id":"b1","tab_id":"t1","workspace_id":"w1","meta":{"view":"agent","agent:name":"ada"},"status":null}],"version":46}',
+  layout_state: `{"event":"layout_state","tab_id":"t1","new_tree":${node},"slices":{"focused_node_id":"n2","pending_backend_actions":[{"actiontype":"insert"}]},"version":46}`,
   event_list: `{"event":"event_list","events":[${busEvents.pong},${busEvents.tab_created}],"truncated":false,"more":false,"version":46}`,
 };

@@ -1,15 +1,9 @@
-import { type BusEvent, type Command, type CommandOf, isLayoutCommand, routeOf } from "@agentmux/common-ipc";
+import { type BusEvent, type Command, routeOf } from "@agentmux/common-ipc";
 import { agentName, nameTaken, tagAfter } from "./agent-names.js";
 import { Emitter } from "./emit.js";
+import { emitTile, type Handler, layoutHandlers, planTile, removeTile } from "./layout-commands.js";
 import { snapshot } from "./snapshot.js";
 import type { DecideContext, ReducerState } from "./state.js";
-
-type Handler<N extends Command["cmd"]> = (
-  state: Readonly<ReducerState>,
-  cmd: CommandOf<N>,
-  ctx: DecideContext,
-  out: Emitter,
-) => void;
 
 /** Removes the element at `index`, returning a new array. */
 function without<T>(list: readonly T[], index: number): T[] {
@@ -188,11 +182,16 @@ const createBlock: Handler<"create_block"> = (state, cmd, ctx, out) => {
   if (!tab) return out.reject(`create_block: tab not found: ${cmd.tab_id}`);
   const taken = nameTaken(state, tab.workspaceId, agentName(tagAfter(undefined, cmd.meta)));
   if (taken) return out.reject(`create_block: ${taken}`);
-  out.emit({ event: "block_created", tab_id: cmd.tab_id, block_id: ctx.newId(), meta: cmd.meta });
+  const blockId = ctx.newId();
+  const plan = cmd.tile === undefined ? undefined : planTile(state, cmd.tab_id, blockId, ctx.newId(), cmd.tile);
+  if (typeof plan === "string") return out.reject(`create_block: tile: ${plan}`);
+  out.emit({ event: "block_created", tab_id: cmd.tab_id, block_id: blockId, meta: cmd.meta });
+  if (plan !== undefined && cmd.tile !== undefined) emitTile(state, cmd.tab_id, plan, cmd.tile, out);
 };
 
 const deleteBlock: Handler<"delete_block"> = (state, cmd, _ctx, out) => {
   if (state.blocks.get(cmd.block_id) !== cmd.tab_id) return;
+  removeTile(state, cmd.tab_id, cmd.block_id, out);
   out.emit({ event: "block_deleted", tab_id: cmd.tab_id, block_id: cmd.block_id });
 };
 
@@ -230,6 +229,7 @@ const moveBlock: Handler<"move_block"> = (state, cmd, _ctx, out) => {
   const dstLength = sameTab ? dst.blockIds.length - 1 : dst.blockIds.length;
   const dstIndex = Math.min(cmd.dst_index, dstLength);
   if (sameTab && dstIndex === src.blockIds.indexOf(cmd.block_id)) return;
+  if (!sameTab) removeTile(state, cmd.src_tab_id, cmd.block_id, out);
   out.emit({
     event: "block_moved",
     block_id: cmd.block_id,
@@ -294,16 +294,14 @@ const handlers: { [N in Command["cmd"]]?: Handler<N> } = {
   close_window_internal: closeWindowInternal,
   switch_workspace: switchWorkspace,
   update_window_meta: updateWindowMeta,
+  ...layoutHandlers,
 };
-
-export const LAYOUT_NOT_SUPPORTED = "layout commands are not supported yet";
 
 /** The reason `decide` refuses a command it does not own, or undefined when it owns it. */
 export function notForReducer(cmd: Command): string | undefined {
-  if (isLayoutCommand(cmd)) return LAYOUT_NOT_SUPPORTED;
   switch (routeOf(cmd)) {
     case "catch_up":
-      return `${cmd.cmd} is answered by the connection, not the reducer`;
+      return `${cmd.cmd} is answered from srv's history and state, not by the reducer`;
     case "agent":
     case "stream":
       return `${cmd.cmd} is served by the agent runtime, not the reducer`;

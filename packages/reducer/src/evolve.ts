@@ -1,6 +1,7 @@
 import type { BusEvent } from "@agentmux/common-ipc";
 import { type AgentTag, tagAfter } from "./agent-names.js";
 import type { ReducerState, TabState, WorkspaceState } from "./state.js";
+import { applyLayoutEvent, EMPTY_TAB_LAYOUT, isEmptyLayout, layoutEventTab } from "./tab-layout.js";
 
 function removeFrom(list: string[], id: string): number {
   const index = list.indexOf(id);
@@ -20,6 +21,15 @@ function dropTab(state: ReducerState, tabId: string): void {
     state.agentTags.delete(b);
   }
   state.tabs.delete(tabId);
+  state.layouts.delete(tabId);
+}
+
+/** Folds a layout event into its tab's layout (events about a tab that is gone change nothing). */
+function evolveLayout(state: ReducerState, tabId: string, ev: BusEvent): void {
+  if (!state.tabs.has(tabId)) return;
+  const next = applyLayoutEvent(state.layouts.get(tabId) ?? EMPTY_TAB_LAYOUT, ev);
+  if (isEmptyLayout(next)) state.layouts.delete(tabId);
+  else state.layouts.set(tabId, next);
 }
 
 function setTag(state: ReducerState, blockId: string, tag: AgentTag | undefined): void {
@@ -39,7 +49,7 @@ function tab(state: ReducerState, id: string): TabState | undefined {
  * Applies one event to `state` **in place** and returns it. The caller owns
  * the state: never hand `evolve` a state someone else is still reading.
  * Events that carry no state (pong, errors, snapshots, saga and agent
- * events, layout events for now) only advance `state.version`. Applying the
+ * events) only advance `state.version`. Applying the
  * events `decide` returned, in order, is the only way state changes.
  */
 export function evolve(state: ReducerState, ev: BusEvent): ReducerState {
@@ -159,8 +169,11 @@ export function evolve(state: ReducerState, ev: BusEvent): ReducerState {
     case "srv_window_closed":
       state.windows.delete(ev.window_id);
       break;
-    default:
+    default: {
+      const tabId = layoutEventTab(ev);
+      if (tabId !== undefined) evolveLayout(state, tabId, ev);
       break;
+    }
   }
   if (ev.version > state.version) state.version = ev.version;
   return state;

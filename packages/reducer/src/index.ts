@@ -1,5 +1,5 @@
 export type { AgentTag } from "./agent-names.js";
-export { decide, LAYOUT_NOT_SUPPORTED, notForReducer } from "./decide.js";
+export { decide, notForReducer } from "./decide.js";
 export type { DraftEvent } from "./emit.js";
 export { evolve, evolveAll } from "./evolve.js";
 export { checkInvariants } from "./invariants.js";
@@ -17,3 +17,12 @@ export {
   type TabState,
   type WorkspaceState,
 } from "./state.js";
+export {
+  applyLayoutEvent,
+  EMPTY_TAB_LAYOUT,
+  fromSlices,
+  isEmptyLayout,
+  layoutEventTab,
+  slicesOf,
+  type TabLayout,
+} from "./tab-layout.js";

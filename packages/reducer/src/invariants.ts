@@ -1,3 +1,4 @@
+import * as layout from "./layout/index.js";
 import type { ReducerState } from "./state.js";
 
 /**
@@ -5,7 +6,9 @@ import type { ReducerState } from "./state.js";
  * (an empty list means the state is sound):
  * every tab's workspace exists and lists it exactly once (and lists no other
  * tab), every block's tab exists and lists it exactly once, an active tab
- * belongs to its workspace, and every window points at an existing workspace.
+ * belongs to its workspace, every window points at an existing workspace, and
+ * every layout belongs to an existing tab, is sound (`layout.checkView`) and
+ * shows only blocks of that tab.
  */
 export function checkInvariants(state: Readonly<ReducerState>): string[] {
   const problems: string[] = [];
@@ -41,6 +44,14 @@ export function checkInvariants(state: Readonly<ReducerState>): string[] {
   }
   for (const [windowId, wsId] of state.windows) {
     if (!state.workspaces.has(wsId)) problems.push(`window ${windowId} points at missing workspace ${wsId}`);
+  }
+  for (const [tabId, l] of state.layouts) {
+    if (!state.tabs.has(tabId)) problems.push(`layout of missing tab ${tabId}`);
+    const view = { tree: l.tree, focusedNodeId: l.focusedNodeId, magnifiedNodeId: l.magnifiedNodeId };
+    for (const p of layout.checkView(view)) problems.push(`layout of tab ${tabId}: ${p}`);
+    for (const b of layout.leafBlockIds(l.tree)) {
+      if (state.blocks.get(b) !== tabId) problems.push(`layout of tab ${tabId} shows block ${b}, which is not in it`);
+    }
   }
   return problems;
 }

@@ -1,6 +1,7 @@
-import { ClientKind, LifecyclePhase } from "@agentmux/common-ipc";
+import { ClientKind, LayoutClientSlices, LayoutNode, LifecyclePhase } from "@agentmux/common-ipc";
 import { z } from "zod";
 import type { ReducerState } from "./state.js";
+import { fromSlices, slicesOf, type TabLayout } from "./tab-layout.js";
 
 const Id = z.string().min(1);
 
@@ -13,6 +14,11 @@ const IdPairs = z.custom<[string, string][]>(
   (v) => Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && isId(p[0]) && isId(p[1])),
   "expected a list of [id, id] pairs",
 );
+
+// A tab's layout is written as the wire writes it (`layout_state`): the tree and its slices.
+const Tree = z.custom<LayoutNode>((v) => LayoutNode.safeParse(v).success, "expected a layout tree");
+const Slices = z.custom<LayoutClientSlices>((v) => LayoutClientSlices.safeParse(v).success, "expected layout slices");
+const LayoutJson = z.strictObject({ tree: Tree.nullable(), slices: Slices });
 
 const StateJson = z.strictObject({
   lifecycle: LifecyclePhase,
@@ -37,7 +43,17 @@ const StateJson = z.strictObject({
   windows: IdPairs,
   /** Absent in snapshots from before agent names were indexed: read as none. */
   agentTags: z.array(z.tuple([Id, z.strictObject({ view: z.unknown(), name: z.unknown() })])).optional(),
+  /** Absent in snapshots from before layouts: read as every tab's layout empty. */
+  layouts: z.array(z.tuple([Id, LayoutJson])).optional(),
 });
+
+function layoutToJson(l: TabLayout): z.infer<typeof LayoutJson> {
+  return { tree: l.tree, slices: slicesOf(l) };
+}
+
+function layoutFromJson(j: z.infer<typeof LayoutJson>): TabLayout {
+  return fromSlices(j.tree, j.slices);
+}
 export type StateJson = z.infer<typeof StateJson>;
 
 /** A JSON-ready copy of the state (Maps as entry arrays), e.g. for a snapshot. */
@@ -52,6 +68,7 @@ export function stateToJson(state: Readonly<ReducerState>): StateJson {
     blocks: [...state.blocks],
     windows: [...state.windows],
     agentTags: [...state.agentTags],
+    layouts: [...state.layouts].map(([id, l]) => [id, layoutToJson(l)]),
   };
 }
 
@@ -77,6 +94,7 @@ export function stateFromJson(json: unknown): { ok: true; state: ReducerState } 
       agentTags: new Map(
         (s.agentTags ?? []).map(([id, tag]) => [id, { view: tag.view ?? null, name: tag.name ?? null }]),
       ),
+      layouts: new Map((s.layouts ?? []).map(([id, l]) => [id, layoutFromJson(l)])),
     },
   };
 }

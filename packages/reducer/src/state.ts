@@ -1,5 +1,6 @@
 import type { ClientKind, LifecyclePhase } from "@agentmux/common-ipc";
 import type { AgentTag } from "./agent-names.js";
+import type { TabLayout } from "./tab-layout.js";
 
 export interface ProcessRecord {
   kind: ClientKind;
@@ -42,6 +43,8 @@ export interface ReducerState {
   windows: Map<string, string>;
   /** block id -> the block's `view` and `agent:name` meta, for blocks that set either (see agent-names.ts). */
   agentTags: Map<string, AgentTag>;
+  /** tab id -> the tab's layout, for tabs whose layout is not empty (see tab-layout.ts). */
+  layouts: Map<string, TabLayout>;
 }
 
 export function initialState(): ReducerState {
@@ -55,6 +58,7 @@ export function initialState(): ReducerState {
     blocks: new Map(),
     windows: new Map(),
     agentTags: new Map(),
+    layouts: new Map(),
   };
 }
 

@@ -1,14 +1,6 @@
 import { parseEvent } from "@agentmux/common-ipc";
 import { describe, expect, it } from "vitest";
-import {
-  decide,
-  EventRing,
-  initialState,
-  LAYOUT_NOT_SUPPORTED,
-  startSession,
-  stateFromJson,
-  stateToJson,
-} from "../src/index.js";
+import { decide, EventRing, initialState, startSession, stateFromJson, stateToJson } from "../src/index.js";
 import { command, counterIds, Harness } from "./harness.js";
 
 const REGISTER = { cmd: "register", kind: "tool", pid: 100, version: "1.0" } as const;
@@ -459,32 +451,11 @@ describe("other command semantics", () => {
     expect(h.state.tabs.get(t)?.name).toBe("u");
   });
 
-  it("layout commands parse but are refused with a clear error until layouts land", () => {
-    const h = new Harness();
-    const ws = h.workspace();
-    const t = h.tab(ws);
-    for (const cmd of [
-      { cmd: "layout_clear", tab_id: t },
-      { cmd: "set_focused_node", tab_id: t, node_id: "n" },
-      { cmd: "layout_set_tree", tab_id: t },
-    ] as const) {
-      expect(h.run(cmd)).toEqual([
-        {
-          event: "error",
-          code: "invalid_command",
-          message: LAYOUT_NOT_SUPPORTED,
-          fatal: false,
-          version: h.state.version,
-        },
-      ]);
-    }
-  });
-
   it("commands served outside the reducer get a clear error", () => {
     const h = new Harness();
     expect(h.run({ cmd: "get_events", since: 0 })[0]).toMatchObject({
       event: "error",
-      message: "get_events is answered by the connection, not the reducer",
+      message: "get_events is answered from srv's history and state, not by the reducer",
     });
     expect(h.run({ cmd: "agent_send", block_id: "b", message: "hi" })[0]).toMatchObject({
       event: "error",

@@ -1,4 +1,4 @@
-import { type BusEvent, type CommandInput, parseEvent } from "@agentmux/common-ipc";
+import { type BusEvent, type CommandInput, type LayoutNode, parseEvent } from "@agentmux/common-ipc";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,6 +11,7 @@ import {
   stateFromJson,
   stateToJson,
 } from "../src/index.js";
+import * as layout from "../src/layout/index.js";
 import { command, counterIds, deepFreeze } from "./harness.js";
 
 /** An abstract step: which command, and numbers used to pick ids from the state at run time. */
@@ -50,6 +51,26 @@ const step = fc.record({
     "switch_workspace",
     "update_window_meta",
     "layout_clear",
+    // The layout vocabulary, weighted so that tabs grow real trees.
+    "create_block_with_tile",
+    "create_block_with_tile",
+    "create_block_with_tile",
+    "layout_insert_node",
+    "layout_insert_node",
+    "layout_insert_node_at_index",
+    "set_focused_node",
+    "set_magnified_node",
+    "layout_delete_node",
+    "layout_delete_node_by_block",
+    "layout_move_node",
+    "layout_move_node",
+    "layout_swap_nodes",
+    "layout_resize_nodes",
+    "layout_replace_node",
+    "layout_split_horizontal",
+    "layout_split_vertical",
+    "layout_set_tree",
+    "layout_queue_backend_actions",
   ),
   a: fc.nat(),
   b: fc.nat(),
@@ -151,6 +172,98 @@ function toCommand(state: ReducerState, s: Step): CommandInput {
       return { cmd: "update_window_meta", window_id: pick(windows, s.a, s.unknown), meta_patch: {} };
     case "layout_clear":
       return { cmd: "layout_clear", tab_id: T(s.a) };
+    default:
+      return layoutCommand(state, s, T);
+  }
+}
+
+/** A layout command on tab T(a): node ids picked from its tree, new tiles for its blocks that have none. */
+function layoutCommand(state: ReducerState, s: Step, T: (n: number) => string): CommandInput {
+  // Mostly a tab that already has a tree, so that trees grow deep enough for moves and swaps.
+  const tiled = [...state.layouts.keys()];
+  const tab_id = s.unknown >= 4 && tiled.length > 0 ? pick(tiled, s.a, 9) : T(s.a);
+  const tree = state.layouts.get(tab_id)?.tree ?? null;
+  const nodes = [...layout.walk(tree)].map((n) => n.id);
+  const N = (n: number) => pick(nodes, n, s.unknown);
+  const shown = new Set(layout.leafBlockIds(tree));
+  const untiled = (state.tabs.get(tab_id)?.blockIds ?? []).filter((b) => !shown.has(b));
+  // A fresh node for a block of the tab without a tile (or, now and then, for any block: refused).
+  const blockId = s.unknown === 1 ? pick([...state.blocks.keys()], s.c, 9) : pick(untiled, s.c, s.unknown);
+  const fresh: LayoutNode = {
+    id: `n${state.version}-${s.c % 7}`,
+    flexDirection: "row",
+    size: 1 + (s.b % 20),
+    data: { blockId },
+  };
+  const focus = { focus_after: s.flag, magnify_after: s.b % 5 === 0 };
+  const group = nodes.find((id) => layout.isGroup(layout.findNode(tree, id) as LayoutNode));
+  switch (s.kind) {
+    case "create_block_with_tile": {
+      const parent_id = s.unknown === 2 ? N(s.b) : s.unknown === 3 ? (group ?? null) : null;
+      return { cmd: "create_block", tab_id, tile: { parent_id, index: parent_id === null ? null : s.c % 4, ...focus } };
+    }
+    case "layout_insert_node":
+      return s.unknown === 3 && group !== undefined
+        ? { cmd: "layout_insert_node", tab_id, node: fresh, parent_id: group, index: s.b % 4, ...focus }
+        : { cmd: "layout_insert_node", tab_id, node: fresh, ...focus };
+    case "layout_insert_node_at_index":
+      return {
+        cmd: "layout_insert_node_at_index",
+        tab_id,
+        node: fresh,
+        index_arr: tree === null ? [] : [s.b % 3, s.c % 3].slice(0, 1 + (s.a % 2)),
+        ...focus,
+      };
+    case "set_focused_node":
+      return { cmd: "set_focused_node", tab_id, node_id: s.flag ? N(s.b) : "" };
+    case "set_magnified_node":
+      return { cmd: "set_magnified_node", tab_id, node_id: s.flag ? N(s.b) : "" };
+    case "layout_delete_node":
+      return { cmd: "layout_delete_node", tab_id, node_id: N(s.b) };
+    case "layout_delete_node_by_block":
+      return { cmd: "layout_delete_node_by_block", tab_id, block_id: pick([...shown], s.b, s.unknown) };
+    case "layout_move_node":
+      return { cmd: "layout_move_node", tab_id, node_id: N(s.b), new_parent_id: N(s.c), index: s.a % 4 };
+    case "layout_swap_nodes":
+      return { cmd: "layout_swap_nodes", tab_id, node1_id: N(s.b), node2_id: N(s.c) };
+    case "layout_resize_nodes":
+      return { cmd: "layout_resize_nodes", tab_id, ops: [{ node_id: N(s.b), size: s.c % 101 }] };
+    case "layout_replace_node":
+      return { cmd: "layout_replace_node", tab_id, target_id: N(s.b), new_node: fresh, focus_after: s.flag };
+    case "layout_split_horizontal":
+    case "layout_split_vertical":
+      return {
+        cmd: s.kind,
+        tab_id,
+        target_id: N(s.b),
+        new_node: fresh,
+        position: s.flag ? "before" : "after",
+        focus_after: s.c % 2 === 0,
+      };
+    case "layout_set_tree": {
+      // The current tree plus a leaf for a block that may be live, gone or elsewhere: set_tree prunes.
+      const extra: LayoutNode = { ...fresh, data: { blockId: s.unknown < 3 ? `gone-${s.c}` : blockId } };
+      const given =
+        tree === null || !s.flag
+          ? s.flag
+            ? extra
+            : null
+          : { id: `r${state.version}`, flexDirection: "row" as const, size: 1, children: [tree, extra] };
+      return {
+        cmd: "layout_set_tree",
+        tab_id,
+        new_tree: given,
+        slices: {
+          focused_node_id: N(s.b),
+          magnified_node_id: s.c % 3 === 0 ? N(s.c) : undefined,
+          pending_backend_actions: s.a % 2 ? [s.a] : undefined,
+        },
+      };
+    }
+    case "layout_queue_backend_actions":
+      return { cmd: "layout_queue_backend_actions", tab_id, actions: [{ n: s.b }] };
+    default:
+      throw new Error(`no command for step ${s.kind}`);
   }
 }
 
@@ -215,6 +328,23 @@ describe("reducer properties over random command sequences", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("layouts are folded from the events alone: with every new_tree left out, the state is the same", () => {
+    let trees = 0;
+    fc.assert(
+      fc.property(steps, (s) => {
+        const { state, events } = runSteps(s, () => {});
+        trees += [...state.layouts.values()].filter((l) => l.tree !== null).length;
+        const stripped = events.map((ev) =>
+          "new_tree" in ev && ev.event !== "layout_tree_replaced" ? { ...ev, new_tree: null } : ev,
+        );
+        expect(evolveAll(initialState(), structuredClone(stripped)).layouts).toEqual(state.layouts);
+      }),
+      { numRuns: 300 },
+    );
+    // The generator must really build trees for this to mean anything.
+    expect(trees).toBeGreaterThan(100);
   });
 
   it("every emitted event is a valid wire event", () => {

@@ -160,12 +160,13 @@ describe("tmux transport with a fake tmux", () => {
     const fake = new FakeTmux();
     fake.set("capture", "$ ");
     fake.set("restless", "");
-    const transport = transportFor(fake, {}, { syncTimeoutMs: 300 });
+    // Long enough for the gate to look more than once even on a loaded machine (each look runs tmux).
+    const transport = transportFor(fake, {}, { syncTimeoutMs: 1500 });
     expect(await transport.deliver(delivery())).toMatchObject({
       outcome: "timeout",
-      reason: "quiescence wait timed out after 300ms",
+      reason: "quiescence wait timed out after 1500ms",
     });
-    expect(fake.captures().length).toBeGreaterThan(2);
+    expect(fake.captures().length).toBeGreaterThanOrEqual(2);
     expect(fake.sends()).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import type { BusEvent } from "@agentmux/common-ipc";
+import { applyLayoutEvent, fromSlices, layoutEventTab, slicesOf } from "@agentmux/reducer";
 import type { Kysely } from "kysely";
 import type { CompiledStatements } from "./compiled.js";
 import { CorruptObjectError } from "./errors.js";
@@ -158,7 +159,17 @@ export class ObjectBatch {
     const tab = await this.#load("tab", tabId);
     const blocks = new Set([...blockIds, ...((tab.data as ObjectData<"tab"> | null)?.blockids ?? [])]);
     for (const b of blocks) await this.#delete("block", b);
+    await this.#delete("layout", tabId);
     await this.#delete("tab", tabId);
+  }
+
+  /** Folds a layout event into its tab's layout row (made when missing, if the tab exists). */
+  async #layout(tabId: string, ev: BusEvent): Promise<void> {
+    const entry = await this.#load("layout", tabId);
+    if (entry.data === null && (await this.#load("tab", tabId)).data === null) return;
+    const row = entry.data as ObjectData<"layout"> | null;
+    const next = applyLayoutEvent(fromSlices(row?.tree ?? null, row?.slices ?? null), ev);
+    this.#create("layout", tabId, { otype: "layout", tree: next.tree, slices: slicesOf(next) });
   }
 
   /** Applies the object effect of one event. */
@@ -194,6 +205,7 @@ export class ObjectBatch {
           blockids: [],
           meta: {},
         });
+        this.#create("layout", ev.tab_id, { otype: "layout", tree: null, slices: {} });
         return this.#update("workspace", ev.workspace_id, (w) => {
           if (!w.tabids.includes(ev.tab_id)) w.tabids.push(ev.tab_id);
         });
@@ -269,8 +281,11 @@ export class ObjectBatch {
         return this.#update("window", ev.window_id, (w) => {
           w.meta = mergeMeta(w.meta, ev.meta_patch);
         });
-      default:
+      default: {
+        const tabId = layoutEventTab(ev);
+        if (tabId !== undefined) return this.#layout(tabId, ev);
         return;
+      }
     }
   }
 

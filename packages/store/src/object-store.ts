@@ -3,7 +3,9 @@ import {
   type DecideContext,
   decide,
   evolve,
+  fromSlices,
   initialState,
+  isEmptyLayout,
   type ReducerState,
   stateFromJson,
   stateToJson,
@@ -41,7 +43,7 @@ export interface LoggedEvents {
 }
 
 /** The object tables seen as the reducer's structural state (for bootstrapping and cross-checks). */
-export type ObjectModel = Pick<ReducerState, "workspaces" | "tabs" | "blocks" | "windows">;
+export type ObjectModel = Pick<ReducerState, "workspaces" | "tabs" | "blocks" | "windows" | "layouts">;
 
 type Db = Kysely<ObjectsDB>;
 
@@ -90,7 +92,7 @@ export class ObjectStore {
    * a LIKE over the stored JSON text (portable, and no row is parsed unless it names the key);
    * each candidate is then parsed and checked, so a value that merely contains the text is no match.
    */
-  async withMetaKey<T extends OType>(otype: T, key: string): Promise<StoredObject<T>[]> {
+  async withMetaKey<T extends Exclude<OType, "layout">>(otype: T, key: string): Promise<StoredObject<T>[]> {
     const needle = `%${JSON.stringify(key).replace(/[\\%_]/g, "\\$&")}:%`;
     const rows = await this.file.db
       .selectFrom(objectTable(otype))
@@ -298,7 +300,13 @@ export class ObjectStore {
 
   /** The workspace/tab/block/window structure as the object tables hold it. */
   async objectModel(): Promise<ObjectModel> {
-    const model: ObjectModel = { workspaces: new Map(), tabs: new Map(), blocks: new Map(), windows: new Map() };
+    const model: ObjectModel = {
+      workspaces: new Map(),
+      tabs: new Map(),
+      blocks: new Map(),
+      windows: new Map(),
+      layouts: new Map(),
+    };
     for (const ws of await this.getAll("workspace")) {
       model.workspaces.set(ws.oid, {
         name: ws.name,
@@ -311,6 +319,10 @@ export class ObjectStore {
     }
     for (const b of await this.getAll("block")) model.blocks.set(b.oid, b.parentoref.slice("tab:".length));
     for (const w of await this.getAll("window")) model.windows.set(w.oid, w.workspaceid);
+    for (const l of await this.getAll("layout")) {
+      const layout = fromSlices(l.tree, l.slices);
+      if (!isEmptyLayout(layout)) model.layouts.set(l.oid, layout);
+    }
     return model;
   }
 

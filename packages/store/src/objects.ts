@@ -1,4 +1,4 @@
-import type { Meta as MetaMap } from "@agentmux/common-ipc";
+import { LayoutClientSlices, LayoutNode, type Meta as MetaMap } from "@agentmux/common-ipc";
 import { z } from "zod";
 import type { OType } from "./schema.js";
 
@@ -9,6 +9,10 @@ const Id = z.string().min(1);
  * reads check the structure, not every nested value again.
  */
 const Meta = z.record(z.string(), z.unknown()) as unknown as z.ZodType<MetaMap>;
+
+// Layout trees and slices are checked with the wire's own schemas.
+const Tree = z.custom<LayoutNode>((v) => LayoutNode.safeParse(v).success, "expected a layout tree");
+const Slices = z.custom<LayoutClientSlices>((v) => LayoutClientSlices.safeParse(v).success, "expected layout slices");
 
 /** Stored object shapes (the `data` column), validated on every read. */
 export const ObjectShapes = {
@@ -24,6 +28,8 @@ export const ObjectShapes = {
   }),
   tab: z.object({ otype: z.literal("tab"), name: z.string(), workspaceid: Id, blockids: z.array(Id), meta: Meta }),
   block: z.object({ otype: z.literal("block"), parentoref: z.string().startsWith("tab:"), meta: Meta }),
+  /** A tab's layout (oid = the tab's id), as `layout_state` shows it: the tree and the slices that are set. */
+  layout: z.object({ otype: z.literal("layout"), tree: Tree.nullable(), slices: Slices }),
 } as const;
 
 export type ObjectData<T extends OType> = z.infer<(typeof ObjectShapes)[T]>;
@@ -32,6 +38,7 @@ export type WindowObject = ObjectData<"window">;
 export type WorkspaceObject = ObjectData<"workspace">;
 export type TabObject = ObjectData<"tab">;
 export type BlockObject = ObjectData<"block">;
+export type LayoutObject = ObjectData<"layout">;
 
 /** An object as read: its data plus its id and per-object version. */
 export type StoredObject<T extends OType> = ObjectData<T> & { oid: string; version: number };

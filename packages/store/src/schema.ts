@@ -2,7 +2,7 @@ import { type Generated, type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 
 /** The object types the store keeps, each in its own `db_<otype>` table. */
-export const OTYPES = ["client", "window", "workspace", "tab", "block"] as const;
+export const OTYPES = ["client", "window", "workspace", "tab", "block", "layout"] as const;
 export type OType = (typeof OTYPES)[number];
 
 /**
@@ -64,6 +64,8 @@ export interface ObjectsDB {
   db_workspace: ObjectRow;
   db_tab: ObjectRow;
   db_block: ObjectRow;
+  /** A tab's layout, keyed by the tab's id (migration 0005). */
+  db_layout: ObjectRow;
   event_log: EventLogRow;
   state_snapshot: SnapshotRow;
   store_meta: MetaRow;
@@ -99,7 +101,8 @@ type AnyDB = Kysely<unknown>;
 export const objectMigrations: Record<string, Migration> = {
   "0001_objects": {
     async up(db: AnyDB) {
-      for (const otype of OTYPES) {
+      // The object types of that time (later ones come with their own migration).
+      for (const otype of ["client", "window", "workspace", "tab", "block"]) {
         await db.schema
           .createTable(`db_${otype}`)
           .addColumn("oid", "text", (c) => c.primaryKey())
@@ -173,6 +176,21 @@ objectMigrations["0004_mail"] = {
       .columns(["target_session", "created_at", "seq"])
       .where(sql<boolean>`state in ('pending', 'delivering')`)
       .execute();
+  },
+};
+
+objectMigrations["0005_layout"] = {
+  async up(db: AnyDB) {
+    await db.schema
+      .createTable("db_layout")
+      .addColumn("oid", "text", (c) => c.primaryKey())
+      .addColumn("version", "integer", (c) => c.notNull().defaultTo(1))
+      .addColumn("data", "text", (c) => c.notNull())
+      .modifyEnd(sql`without rowid`)
+      .execute();
+    // Every tab has a layout row: tabs made before layouts get an empty one.
+    await sql`insert into db_layout (oid, data)
+      select oid, '{"otype":"layout","tree":null,"slices":{}}' from db_tab`.execute(db);
   },
 };
 

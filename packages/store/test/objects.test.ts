@@ -1,6 +1,7 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BusEvent } from "@agentmux/common-ipc";
-import { checkInvariants, initialState } from "@agentmux/reducer";
+import { checkInvariants, initialState, layout } from "@agentmux/reducer";
 import { tempDir } from "@agentmux/testkit";
 import Database from "better-sqlite3";
 import fc from "fast-check";
@@ -11,8 +12,10 @@ import {
   formatORef,
   mergeMeta,
   NotFoundError,
+  objectMigrations,
   openStore,
   parseORef,
+  SqliteFile,
   STARTER_WORKSPACE,
   StoreError,
 } from "../src/index.js";
@@ -198,7 +201,7 @@ describe("objects through applyEvents", () => {
 
 describe("bootstrap: snapshot + log, and agreement with the object tables", () => {
   it("loadState rebuilds the reducer state, and the object tables agree with it", async () => {
-    const commands = fc.array(fc.record({ kind: fc.nat({ max: 9 }), a: fc.nat(), b: fc.nat(), batch: fc.boolean() }), {
+    const commands = fc.array(fc.record({ kind: fc.nat({ max: 14 }), a: fc.nat(), b: fc.nat(), batch: fc.boolean() }), {
       minLength: 5,
       maxLength: 60,
     });
@@ -232,6 +235,24 @@ describe("bootstrap: snapshot + log, and agreement with the object tables", () =
             { cmd: "delete_workspace", workspace_id: W },
             { cmd: "reorder_tab", workspace_id: owner, tab_id: T, new_index: s.a % 4 },
             { cmd: "delete_block", tab_id: d.state.blocks.get(B) ?? T, block_id: B },
+            // Layouts: tiles made with their blocks, then split, focused, queued and replaced.
+            { cmd: "create_block", tab_id: T, tile: { focus_after: s.batch } },
+            {
+              cmd: "layout_split_vertical",
+              tab_id: T,
+              target_id: [...layout.walk(d.state.layouts.get(T)?.tree ?? null)][s.a % 3]?.id ?? "none",
+              new_node: { id: `s${s.a}-${d.state.version}`, flexDirection: "row", size: 5, data: { blockId: B } },
+              position: "after",
+              focus_after: true,
+            },
+            { cmd: "set_magnified_node", tab_id: T, node_id: d.state.layouts.get(T)?.tree?.id ?? "" },
+            { cmd: "layout_queue_backend_actions", tab_id: T, actions: [{ n: s.b }] },
+            {
+              cmd: "layout_set_tree",
+              tab_id: T,
+              new_tree: d.state.layouts.get(T)?.tree ?? null,
+              slices: { leaforder: [s.a], magnified_node_id: d.state.layouts.get(T)?.tree?.id },
+            },
           ][s.kind] as Parameters<Driver["decide"]>[0];
           pending.push(...d.decide(input));
           if (!s.batch) await store.objects.applyEvents(pending.splice(0));
@@ -244,6 +265,7 @@ describe("bootstrap: snapshot + log, and agreement with the object tables", () =
         expect(model.tabs).toEqual(d.state.tabs);
         expect(model.blocks).toEqual(d.state.blocks);
         expect(model.windows).toEqual(d.state.windows);
+        expect(model.layouts).toEqual(d.state.layouts);
         expect(checkInvariants(loaded)).toEqual([]);
         await store.close();
       }),
@@ -329,8 +351,79 @@ describe("meta and object references", () => {
     expect(parseORef("block:1b2c-3")).toEqual({ otype: "block", oid: "1b2c-3" });
     expect(formatORef("tab", "x:y")).toBe("tab:x:y");
     expect(parseORef("tab:x:y")).toEqual({ otype: "tab", oid: "x:y" });
-    for (const bad of ["", "block", "block:", "layout:1", "nope:1", "block: 1"]) {
+    for (const bad of ["", "block", "block:", "tree:1", "nope:1", "block: 1"]) {
       expect(() => parseORef(bad)).toThrow(StoreError);
     }
+  });
+});
+
+describe("tab layouts", () => {
+  it("a tab's layout row follows its events: trees replaced, slices replaced, actions appended, gone with the tab", async () => {
+    const { store, d, ws, tab } = await world();
+    const [created] = await d.run({ cmd: "create_block", tab_id: tab, tile: { focus_after: true } });
+    if (created?.event !== "block_created") throw new Error("setup");
+    await d.run({ cmd: "create_block", tab_id: tab, tile: {} });
+    await d.run({ cmd: "layout_queue_backend_actions", tab_id: tab, actions: [{ n: 1 }] });
+    await d.run({ cmd: "layout_queue_backend_actions", tab_id: tab, actions: [{ n: 2 }] });
+    const row = await store.objects.mustGet("layout", tab);
+    expect(row.tree).toEqual(d.state.layouts.get(tab)?.tree);
+    expect(layout.leafBlockIds(row.tree)).toEqual(d.state.tabs.get(tab)?.blockIds);
+    expect(row.slices).toEqual({
+      focused_node_id: d.state.layouts.get(tab)?.focusedNodeId,
+      pending_backend_actions: [{ n: 1 }, { n: 2 }],
+    });
+    // Slices are replaced whole: the queue and the focus go, the leaf order comes.
+    await d.run({ cmd: "layout_set_tree", tab_id: tab, new_tree: row.tree, slices: { leaforder: ["x"] } });
+    expect((await store.objects.mustGet("layout", tab)).slices).toEqual({ leaforder: ["x"] });
+    await d.run({ cmd: "delete_block", tab_id: tab, block_id: created.block_id });
+    expect(layout.leafBlockIds((await store.objects.mustGet("layout", tab)).tree)).toEqual(
+      d.state.tabs.get(tab)?.blockIds,
+    );
+    const [second] = await d.run({ cmd: "create_tab", workspace_id: ws, name: "" });
+    if (second?.event !== "tab_created") throw new Error("setup");
+    expect((await store.objects.mustGet("layout", second.tab_id)).tree).toBeNull();
+    await d.run({ cmd: "delete_tab", workspace_id: ws, tab_id: tab });
+    expect(await store.objects.get("layout", tab)).toBeUndefined();
+    await d.run({ cmd: "delete_workspace", workspace_id: ws });
+    expect(await store.objects.getAll("layout")).toEqual([]);
+    expect(await store.objects.loadState()).toEqual(d.state);
+    await store.close();
+  });
+
+  it("migration 0005 gives every tab made before layouts an empty layout row", async () => {
+    const dir = tempDir();
+    const before = Object.fromEntries(Object.entries(objectMigrations).filter(([name]) => name < "0005"));
+    const path = join(dir, "db", "objects.db");
+    mkdirSync(join(dir, "db"), { recursive: true });
+    const old = await SqliteFile.open(path, before);
+    await old.migrate();
+    await old.close();
+    const raw = new Database(path);
+    raw
+      .prepare("insert into db_tab (oid, data) values (?, ?)")
+      .run("t-old", JSON.stringify({ otype: "tab", name: "T", workspaceid: "w", blockids: [], meta: {} }));
+    raw.close();
+    const store = await openStore({ dataDir: dir });
+    expect(store.pendingMigrations).toBeGreaterThanOrEqual(1);
+    await store.migrate();
+    expect(await store.objects.mustGet("layout", "t-old")).toMatchObject({ otype: "layout", tree: null, slices: {} });
+    await store.close();
+  });
+
+  it("a layout row whose tree is not a layout tree is corrupt, and named", async () => {
+    const dir = tempDir();
+    const store = await freshStore(dir);
+    const d = new Driver(store);
+    const [ws] = await d.run({ cmd: "create_workspace", name: "W" });
+    if (ws?.event !== "workspace_created") throw new Error("setup");
+    const [tab] = await d.run({ cmd: "create_tab", workspace_id: ws.workspace_id, name: "" });
+    if (tab?.event !== "tab_created") throw new Error("setup");
+    const raw = new Database(join(dir, "db", "objects.db"));
+    raw
+      .prepare("UPDATE db_layout SET data = ? WHERE oid = ?")
+      .run('{"otype":"layout","tree":{"id":1},"slices":{}}', tab.tab_id);
+    raw.close();
+    await expect(store.objects.get("layout", tab.tab_id)).rejects.toThrow(`layout:${tab.tab_id} is corrupt: tree`);
+    await store.close();
   });
 });

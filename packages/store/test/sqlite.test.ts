@@ -15,7 +15,7 @@ describe("opening and migrating", () => {
   it("a fresh data dir reports pending migrations, migrates, stamps user_version; reopening is a no-op", async () => {
     const dir = tempDir();
     const store = await openStore({ dataDir: dir });
-    expect(store.pendingMigrations).toBe(5);
+    expect(store.pendingMigrations).toBe(6);
     await store.migrate();
     expect(store.pendingMigrations).toBe(0);
     await store.close();
@@ -28,6 +28,7 @@ describe("opening and migrating", () => {
     expect(tables).toEqual([
       "db_block",
       "db_client",
+      "db_layout",
       "db_tab",
       "db_window",
       "db_workspace",
@@ -42,7 +43,7 @@ describe("opening and migrating", () => {
       { name: "version", type: "INTEGER", pk: 0 },
       { name: "data", type: "TEXT", pk: 0 },
     ]);
-    expect(raw.pragma("user_version", { simple: true })).toBe(4);
+    expect(raw.pragma("user_version", { simple: true })).toBe(5);
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();
 
@@ -162,7 +163,7 @@ describe("several processes opening one fresh data dir at once", () => {
     );
     expect(await Promise.all(runs)).toEqual([0, 0, 0, 0]);
     const raw = new Database(join(dir, "db", "objects.db"), { readonly: true });
-    expect(raw.prepare("SELECT count(*) FROM kysely_migration").pluck().get()).toBe(4);
+    expect(raw.prepare("SELECT count(*) FROM kysely_migration").pluck().get()).toBe(5);
     raw.close();
   }, 30_000);
 });

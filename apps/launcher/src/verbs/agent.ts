@@ -68,7 +68,8 @@ export async function agentNew(ctx: VerbContext, provider: string, options: NewA
     };
     if (options.command) meta["agent:command"] = options.command;
     if (options.args.length > 0) meta["agent:args"] = options.args;
-    const created = (await client.call({ cmd: "create_block", tab_id: tabId, meta })) as Event;
+    // The agent gets a tile in its tab's layout, in the same command (the dashboard draws tabs as tiles).
+    const created = (await client.call({ cmd: "create_block", tab_id: tabId, meta, tile: {} })) as Event;
     if (created.event !== "block_created") throw new LauncherError("srv_error", `srv answered ${created.event}`);
     ctx.out(
       ctx.json

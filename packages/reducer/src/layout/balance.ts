@@ -29,30 +29,40 @@ export function balance(tree: LayoutTree): LayoutTree {
   return shaped === null ? null : snapLockedSizes(shaped);
 }
 
+// shape() and snapLockedSizes() give back the very node when it is already in canonical form,
+// so a balanced tree costs one walk and no copies: only the nodes an operation touched change.
 function shape(node: LayoutNode, parentDir: FlexDirection | null): LayoutNode | null {
   const size = clampSize(node.size);
   if (!isGroup(node)) {
     if (node.data === undefined) return null; // an empty group
-    const { children: _drop, ...leaf } = node; // `children: []` on a leaf is dropped
     const flexDirection = parentDir === null || isLocked(node) ? node.flexDirection : reverseDirection(parentDir);
+    if (size === node.size && flexDirection === node.flexDirection && !("children" in node)) return node;
+    const { children: _drop, ...leaf } = node; // `children: []` on a leaf is dropped
     return { ...leaf, size, flexDirection };
   }
-  const children: LayoutNode[] = [];
-  for (const kid of childrenOf(node)) {
+  const kids = childrenOf(node);
+  let children: LayoutNode[] | null = null; // copied on the first change
+  for (let i = 0; i < kids.length; i++) {
+    const kid = kids[i] as LayoutNode;
     const k = shape(kid, node.flexDirection);
+    const dissolves = k !== null && dissolvesInto(k, node.flexDirection);
+    if (children === null && k === kid && !dissolves) continue;
+    children ??= kids.slice(0, i);
     if (k === null) continue;
-    if (dissolvesInto(k, node.flexDirection)) children.push(...scaled(childrenOf(k), k.size));
+    if (dissolves) children.push(...scaled(childrenOf(k), k.size));
     else children.push(k);
   }
-  if (children.length === 0) return null;
-  const only = children[0];
-  if (children.length === 1 && only !== undefined && !isSlipAnchor(node)) {
+  const list = children ?? kids;
+  if (list.length === 0) return null;
+  const only = list[0];
+  if (list.length === 1 && only !== undefined && !isSlipAnchor(node)) {
     // The single child takes this group's slot; a leaf re-aligns to the slot's parent.
     const flexDirection =
       isLeaf(only) && parentDir !== null && !isLocked(only) ? reverseDirection(parentDir) : only.flexDirection;
     return { ...only, size, flexDirection };
   }
-  return { ...node, size, children };
+  if (children === null && size === node.size) return node;
+  return { ...node, size, children: list as LayoutNode[] };
 }
 
 function dissolvesInto(node: LayoutNode, parentDir: FlexDirection): boolean {
@@ -73,20 +83,30 @@ function scaled(nodes: readonly LayoutNode[], slot: number): LayoutNode[] {
  */
 export function snapLockedSizes(node: LayoutNode): LayoutNode {
   if (!isGroup(node)) return node;
-  const kids = childrenOf(node).map(snapLockedSizes);
-  for (let i = 0; i < kids.length; i++) {
-    const kid = kids[i];
+  const given = childrenOf(node);
+  let kids: LayoutNode[] | null = null; // copied on the first change
+  for (let i = 0; i < given.length; i++) {
+    const kid = given[i] as LayoutNode;
+    const snapped = snapLockedSizes(kid);
+    if (snapped !== kid) {
+      kids ??= [...given];
+      kids[i] = snapped;
+    }
+  }
+  for (let i = 0; i < given.length; i++) {
+    const kid = (kids ?? given)[i];
     const pin = kid === undefined ? null : lockedSize(kid);
     if (kid === undefined || pin === null) continue;
     const target = clampSize(pin);
     const delta = kid.size - target;
     if (Math.abs(delta) <= SIZE_EPSILON) continue;
+    kids ??= [...given];
     kids[i] = { ...kid, size: target };
     const j = beneficiary(kids, i);
     const b = j === null ? undefined : kids[j];
     if (j !== null && b !== undefined) kids[j] = { ...b, size: Math.min(MAX_NODE_SIZE, Math.max(1, b.size + delta)) };
   }
-  return { ...node, children: kids };
+  return kids === null ? node : { ...node, children: kids };
 }
 
 function beneficiary(kids: readonly LayoutNode[], i: number): number | null {

@@ -3,16 +3,15 @@ import { balance, clampSize } from "./balance.js";
 import {
   childrenOf,
   findNode,
-  findPath,
   freshId,
+  hasId,
   insertAt,
   isGroup,
-  isLeaf,
   isLocked,
   isWithin,
   type NodePath,
   nodeAt,
-  nodeIds,
+  pathOfBlock,
   pathOfId,
   reverseDirection,
   updateAt,
@@ -49,18 +48,19 @@ function locked(id: string): { ok: false; error: LayoutError } {
  */
 export function checkNewNode(tree: LayoutTree, node: LayoutNode, except: NodePath | null = null): LayoutError | null {
   const rest = tree === null || except === null ? tree : updateAt(tree, except, () => null);
-  const ids = nodeIds(rest);
+  const ids = new Set<string>();
   const blocks = new Set<string>();
-  for (const n of walk(rest)) if (isLeaf(n) && n.data !== undefined) blocks.add(n.data.blockId);
   for (const n of walk(node)) {
     if (typeof n.id !== "string" || n.id === "") return { code: "invalid_node", message: "layout node without an id" };
     if (isGroup(n) === (n.data !== undefined)) {
       return { code: "invalid_node", message: `layout node ${n.id} must have either data or children` };
     }
-    if (ids.has(n.id)) return { code: "duplicate_id", message: `layout node id already in the tree: ${n.id}` };
+    if (ids.has(n.id) || hasId(rest, n.id)) {
+      return { code: "duplicate_id", message: `layout node id already in the tree: ${n.id}` };
+    }
     ids.add(n.id);
     if (n.data !== undefined) {
-      if (blocks.has(n.data.blockId)) {
+      if (blocks.has(n.data.blockId) || pathOfBlock(rest, n.data.blockId) !== null) {
         return { code: "duplicate_block", message: `block already has a tile: ${n.data.blockId}` };
       }
       blocks.add(n.data.blockId);
@@ -70,10 +70,9 @@ export function checkNewNode(tree: LayoutTree, node: LayoutNode, except: NodePat
 }
 
 /** Every id in the tree and in the node joining it (a minted group id must avoid both). */
-function idsOf(tree: LayoutTree, node: LayoutNode): Set<string> {
-  const ids = nodeIds(tree);
-  for (const n of walk(node)) ids.add(n.id);
-  return ids;
+function idsOf(tree: LayoutTree, node: LayoutNode): { has(id: string): boolean } {
+  const own = new Set(walk(node).map((n) => n.id));
+  return { has: (id) => own.has(id) || hasId(tree, id) };
 }
 
 /**
@@ -163,8 +162,10 @@ interface Slot {
  * win, so tiles fill the top level before nesting.
  */
 function nextInsertLocation(tree: LayoutNode): Slot | null {
-  const best: { slot: Slot | null; score: number } = { slot: null, score: Number.POSITIVE_INFINITY };
-  const visit = (node: LayoutNode, path: number[], depth: number): void => {
+  let best: Slot | null = null;
+  let bestScore = Number.POSITIVE_INFINITY;
+  const path: number[] = [];
+  const visit = (node: LayoutNode, depth: number): void => {
     if (isLocked(node)) return;
     const kids = childrenOf(node);
     let index: number | null = null;
@@ -172,18 +173,21 @@ function nextInsertLocation(tree: LayoutNode): Slot | null {
     else if (kids.length < MAX_CHILDREN) index = kids.length;
     if (index !== null) {
       const score = depth ** (index + MAX_CHILDREN);
-      if (best.slot === null || score < best.score) {
-        best.slot = { path, index };
-        best.score = score;
+      if (best === null || score < bestScore) {
+        best = { path: [...path], index };
+        bestScore = score;
       }
     }
     for (let i = kids.length - 1; i >= 0; i--) {
       const kid = kids[i];
-      if (kid !== undefined) visit(kid, [...path, i], depth + 1);
+      if (kid === undefined) continue;
+      path.push(i);
+      visit(kid, depth + 1);
+      path.pop();
     }
   };
-  visit(tree, [], 1);
-  return best.slot;
+  visit(tree, 1);
+  return best;
 }
 
 /**
@@ -291,7 +295,7 @@ export function deleteNode(tree: LayoutTree, nodeId: string): LayoutResult {
 
 /** Delete the leaf showing `blockId`; changes nothing (returns the input) when no leaf shows it. */
 export function deleteNodeByBlock(tree: LayoutTree, blockId: string): LayoutResult {
-  const path = findPath(tree, (n) => isLeaf(n) && n.data?.blockId === blockId);
+  const path = pathOfBlock(tree, blockId);
   const leaf = path === null ? undefined : nodeAt(tree, path);
   return leaf === undefined ? ok(tree) : deleteNode(tree, leaf.id);
 }

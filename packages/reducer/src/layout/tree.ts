@@ -4,9 +4,6 @@ import type { LayoutTree } from "./types.js";
 /** A path from the root: the child index taken at each level (`[]` is the root). */
 export type NodePath = readonly number[];
 
-/** Keys the frontend's minimize subsystem writes on a node; any of them locks the node. */
-const LOCK_KEYS = ["minimizedSize", "slipMinimize", "columnDissolve"] as const;
-
 /** A leaf shows one block (`data.blockId`) and has no children. */
 export function isLeaf(node: LayoutNode): boolean {
   return node.data !== undefined && (node.children === undefined || node.children.length === 0);
@@ -23,7 +20,7 @@ export function isGroup(node: LayoutNode): boolean {
  * restores it, so the algebra never splits, moves, swaps, resizes or inserts into it.
  */
 export function isLocked(node: LayoutNode): boolean {
-  return LOCK_KEYS.some((k) => node[k] !== undefined);
+  return node.minimizedSize !== undefined || node.slipMinimize !== undefined || node.columnDissolve !== undefined;
 }
 
 /** The size a locked node is pinned to (`minimizedLockedSize`), or null when it records none. */
@@ -59,8 +56,47 @@ export function findPath(tree: LayoutTree, pred: (node: LayoutNode) => boolean):
   return null;
 }
 
-export function pathOfId(tree: LayoutTree, id: string): number[] | null {
-  return findPath(tree, (n) => n.id === id);
+// The two lookups every operation makes, as plain recursive walks that allocate nothing but the
+// result path (one stack of child indexes). Trees are small, a few hundred nodes at most: an
+// index kept per tree costs more in garbage than these walks.
+
+function idPath(node: LayoutNode, id: string, stack: number[]): boolean {
+  if (node.id === id) return true;
+  const kids = node.children;
+  if (kids === undefined) return false;
+  for (let i = 0; i < kids.length; i++) {
+    stack.push(i);
+    if (idPath(kids[i] as LayoutNode, id, stack)) return true;
+    stack.pop();
+  }
+  return false;
+}
+
+function blockPath(node: LayoutNode, blockId: string, stack: number[]): boolean {
+  const kids = node.children;
+  if (kids === undefined || kids.length === 0) return node.data?.blockId === blockId;
+  for (let i = 0; i < kids.length; i++) {
+    stack.push(i);
+    if (blockPath(kids[i] as LayoutNode, blockId, stack)) return true;
+    stack.pop();
+  }
+  return false;
+}
+
+export function pathOfId(tree: LayoutTree, id: string): NodePath | null {
+  const stack: number[] = [];
+  return tree !== null && idPath(tree, id, stack) ? stack : null;
+}
+
+/** True when the tree has a node with this id. */
+export function hasId(tree: LayoutTree, id: string): boolean {
+  return tree !== null && idPath(tree, id, []);
+}
+
+/** The path of the leaf showing this block, or null. */
+export function pathOfBlock(tree: LayoutTree, blockId: string): NodePath | null {
+  const stack: number[] = [];
+  return tree !== null && blockPath(tree, blockId, stack) ? stack : null;
 }
 
 export function nodeAt(tree: LayoutTree, path: NodePath): LayoutNode | undefined {
@@ -77,24 +113,36 @@ export function findNode(tree: LayoutTree, id: string): LayoutNode | undefined {
 
 /** The leaf showing this block, or undefined. */
 export function findLeafByBlock(tree: LayoutTree, blockId: string): LayoutNode | undefined {
-  const path = findPath(tree, (n) => isLeaf(n) && n.data?.blockId === blockId);
+  const path = pathOfBlock(tree, blockId);
   return path === null ? undefined : nodeAt(tree, path);
 }
 
+/** True when node `id` is node `ancestorId` or lies below it. */
+export function contains(tree: LayoutTree, ancestorId: string, id: string): boolean {
+  const outer = pathOfId(tree, ancestorId);
+  const inner = pathOfId(tree, id);
+  return outer !== null && inner !== null && isWithin(inner, outer);
+}
+
 /** Every node, depth first, pre-order. */
-export function* walk(tree: LayoutTree): Generator<LayoutNode> {
-  if (tree === null) return;
-  yield tree;
-  for (const kid of childrenOf(tree)) yield* walk(kid);
+export function walk(tree: LayoutTree): LayoutNode[] {
+  const out: LayoutNode[] = [];
+  const visit = (node: LayoutNode): void => {
+    out.push(node);
+    const kids = node.children;
+    if (kids !== undefined) for (const kid of kids) visit(kid);
+  };
+  if (tree !== null) visit(tree);
+  return out;
 }
 
 /** Every leaf, in display order (depth first). */
 export function leaves(tree: LayoutTree): LayoutNode[] {
-  return [...walk(tree)].filter(isLeaf);
+  return walk(tree).filter(isLeaf);
 }
 
 export function nodeIds(tree: LayoutTree): Set<string> {
-  return new Set([...walk(tree)].map((n) => n.id));
+  return new Set(walk(tree).map((n) => n.id));
 }
 
 /** The block ids the leaves show. */
@@ -127,7 +175,7 @@ export function insertAt<T>(items: readonly T[], index: number, item: T): T[] {
 }
 
 /** A new group id: the caller's, when it is fresh, else one derived from `hint` that is. */
-export function freshId(taken: ReadonlySet<string>, hint: string, newId?: () => string): string {
+export function freshId(taken: { has(id: string): boolean }, hint: string, newId?: () => string): string {
   const minted = newId?.();
   if (minted !== undefined && minted !== "" && !taken.has(minted)) return minted;
   let id = `${hint}~g`;
