@@ -87,11 +87,13 @@ function scriptTests() {
 }
 
 /**
- * The system programs the tests drive for real: tmux (the relay's pane delivery) and zsh (the
- * completion script). A clean Debian machine has neither; as root, they are installed here.
+ * The system programs the tests drive for real: tmux (the relay's pane delivery), zsh (the
+ * completion script) and Chromium (the dashboard's browser tests; Playwright's own browser
+ * download cannot be fetched here, Debian's package can). A clean Debian machine has none of
+ * them; as root, they are installed here.
  */
 function systemTools() {
-  const wanted = ["tmux", "zsh"];
+  const wanted = ["tmux", "zsh", "chromium"];
   const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
   const absent = wanted.filter((cmd) => !has(cmd));
   if (absent.length === 0) return true;
@@ -107,7 +109,7 @@ function systemTools() {
 }
 
 const steps = [];
-steps.push(["system tools (tmux, zsh)", systemTools()]);
+steps.push(["system tools (tmux, zsh, chromium)", systemTools()]);
 steps.push(["lint", run("biome", ["check", "--error-on-warnings", "."])]);
 steps.push(["start (README first command)", await startSmoke()]);
 steps.push([

@@ -11,14 +11,15 @@ const define = {
 
 // An executable: one bundle with its JavaScript dependencies, so a start loads
 // one file instead of hundreds (kysely alone is ~400 modules). Native and
-// optional modules stay external.
+// optional modules stay external, and so does the dashboard (it is found through its package,
+// so its files are where that package is installed).
 const executable: Options = {
   ...library,
   dts: false,
   clean: false,
   define,
-  noExternal: [/^(?!(better-sqlite3|pino-pretty|bufferutil|utf-8-validate)$)/],
-  external: ["better-sqlite3", "pino-pretty", "bufferutil", "utf-8-validate"],
+  noExternal: [/^(?!(better-sqlite3|pino-pretty|bufferutil|utf-8-validate|@agentmux\/web)$)/],
+  external: ["better-sqlite3", "pino-pretty", "bufferutil", "utf-8-validate", "@agentmux/web"],
   // CommonJS dependencies inside an ES module bundle expect these.
   banner: {
     js: [

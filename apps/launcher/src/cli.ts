@@ -82,6 +82,16 @@ program
     if (!run) process.exitCode = EXIT.notRunning;
   });
 
+program
+  .command("dashboard")
+  .description("print a new one-time link that logs a browser into the dashboard")
+  .action(async () => {
+    const run = (await runFile()).readRunFile(dataDir());
+    if (!run) throw notRunning();
+    const url = await (await import("./dashboard.js")).dashboardLink(run);
+    out(ctx().json ? JSON.stringify({ url }) : url);
+  });
+
 const agent = program.command("agent").description("create, drive, watch and stop agents");
 agent
   .command("new <provider>")

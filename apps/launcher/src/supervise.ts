@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
+import { dashboardLink } from "./dashboard.js";
 import { EXIT, LauncherError } from "./errors.js";
 import { Host } from "./host.js";
 import { launcherPaths } from "./paths.js";
@@ -182,7 +183,14 @@ export async function runStart(options: StartOptions): Promise<number> {
         started_at: new Date().toISOString(),
       };
       writeRunFile(dataDir, run);
-      out(crashes.length === 0 ? `${describeRun(run)}\n\nCtrl-C stops it.` : `srv restarted (pid ${run.srv_pid})`);
+      if (crashes.length === 0) {
+        // A link that works once: the browser trades it for a session (`agentmux dashboard` prints a new one).
+        const link = await dashboardLink(run, authKey).then(
+          (url) => `  dashboard  ${url}`,
+          (e: Error) => `  dashboard  (no link: ${e.message})`,
+        );
+        out(`${describeRun(run)}\n${link}\n\nCtrl-C stops it.`);
+      } else out(`srv restarted (pid ${run.srv_pid})`);
       // The host runs on srv's current endpoints: (re)started after every srv start.
       await host?.start(run);
       const ended = await Promise.race([srv.exited, stopRequested.then(() => undefined)]);

@@ -19,6 +19,8 @@ export interface SrvConfig {
   pipePath: string;
   /** Where the instance's relay keeps its bundle dir (`bundles/<instance>/relay.sock`). */
   relayDir: string;
+  /** The built dashboard to serve (`AGENTMUX_WEB_DIR`); undefined: `@agentmux/web`'s, beside srv. */
+  webDir: string | undefined;
   /** Outgoing bytes queued for one client before it is told `lagged` and disconnected. */
   clientBufferBytes: number;
 }
@@ -91,6 +93,7 @@ const Env = z.object({
   AGENTMUX_AUTH_KEY: z.string().min(16, "must be at least 16 characters").max(256).optional(),
   AGENTMUX_SRV_PIPE_PATH: z.string().min(1).max(107, "longer than a Unix socket path may be").optional(),
   AGENTMUX_RELAY_DIR: z.string().min(1).optional(),
+  AGENTMUX_WEB_DIR: z.string().min(1).optional(),
   XDG_DATA_HOME: z.string().min(1).optional(),
   XDG_RUNTIME_DIR: z.string().min(1).optional(),
 });
@@ -101,6 +104,7 @@ const ENV_HELP = `environment:
   AGENTMUX_SRV_PIPE_PATH  Unix socket path (default: $XDG_RUNTIME_DIR/agentmux/<hash>-srv.sock)
   AGENTMUX_RELAY_DIR      the agents' relay: <dir>/bundles/<instance>/relay.sock
                           (default: $XDG_RUNTIME_DIR/agentmux/<hash>-relay)
+  AGENTMUX_WEB_DIR        the built dashboard to serve (default: @agentmux/web's dist, beside srv)
   AGENTMUX_DATA_HOME      default data dir`;
 
 function usage(): string {
@@ -206,6 +210,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SrvConfig {
     authKey: e.AGENTMUX_AUTH_KEY,
     pipePath: e.AGENTMUX_SRV_PIPE_PATH ?? defaultPipePath(dataDir, e.XDG_RUNTIME_DIR),
     relayDir,
+    webDir: e.AGENTMUX_WEB_DIR === undefined ? undefined : resolve(e.AGENTMUX_WEB_DIR),
     clientBufferBytes: f["client-buffer-bytes"],
   };
 }

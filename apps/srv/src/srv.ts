@@ -17,6 +17,7 @@ import { StoreMailbox } from "./relay/mailbox.js";
 import { SrvRelay } from "./relay/srv-relay.js";
 import type { Services } from "./router.js";
 import { Sagas } from "./sagas.js";
+import { DashboardAuth, dashboardDir } from "./transports/dashboard.js";
 import { listenUnix } from "./transports/unix.js";
 import { listenWeb } from "./transports/web.js";
 import { BUILD_TIME, SRV_VERSION } from "./version.js";
@@ -213,7 +214,20 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
     }
     cleanup.push(() => Promise.all(transports.map((t) => t.close(SRV_DEFAULTS.closeGraceMs))).then(() => {}));
     const web = await listenWeb(
-      { webPort: config.webPort, wsPort: config.wsPort, authKey, srvVersion: SRV_VERSION, startedAt },
+      {
+        webPort: config.webPort,
+        wsPort: config.wsPort,
+        authKey,
+        srvVersion: SRV_VERSION,
+        startedAt,
+        dashboard: {
+          auth: new DashboardAuth({
+            file: join(config.dataDir, "dashboard", "sessions.json"),
+            warn: (message, err) => logger.warn({ err }, message),
+          }),
+          dir: dashboardDir(config.webDir),
+        },
+      },
       services,
       nextId,
     );

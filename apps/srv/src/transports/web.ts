@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { Connection } from "../connection.js";
 import { execute, type Services } from "../router.js";
 import { wireText } from "../wire.js";
+import { type DashboardAuth, serveDashboard, sessionOf } from "./dashboard.js";
 import { drained } from "./drain.js";
 
 export interface WebOptions {
@@ -15,6 +16,8 @@ export interface WebOptions {
   authKey: string;
   srvVersion: string;
   startedAt: number;
+  /** The browser dashboard: who is logged in, and where its built files are (undefined: not built). */
+  dashboard: { auth: DashboardAuth; dir: string | undefined };
 }
 
 export const WEB_DEFAULTS = Object.freeze({
@@ -152,10 +155,15 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
         state_version: services.dispatcher.version,
       });
     }
+    if (serveDashboard(req, res, options.dashboard.auth, options.dashboard.dir)) return;
     if (!authorized(req.headers["x-authkey"] as string | undefined, key)) {
       return json(res, 401, { error: "unauthorized" });
     }
     if (req.method === "POST" && path === "/api/v1/command") return command(req, res);
+    if (req.method === "POST" && path === "/api/v1/login-token") {
+      const token = options.dashboard.auth.mint();
+      return json(res, 200, { token, path: `/login?token=${token}` });
+    }
     return json(res, 404, { error: "not_found" });
   }
 
@@ -171,9 +179,11 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const origin = req.headers.origin;
     const presented = (req.headers["x-authkey"] as string | undefined) ?? url.searchParams.get("authkey");
+    // The dashboard's page has no key: its session cookie, from a loopback page (browsers always send Origin).
+    const viaSession = presented == null && origin !== undefined && options.dashboard.auth.check(sessionOf(req));
     if (url.pathname !== "/ws") refuseUpgrade(socket, 404, "not_found");
     else if (origin !== undefined && !isLoopbackOrigin(origin)) refuseUpgrade(socket, 403, "forbidden");
-    else if (!authorized(presented, key)) refuseUpgrade(socket, 401, "unauthorized");
+    else if (!viaSession && !authorized(presented, key)) refuseUpgrade(socket, 401, "unauthorized");
     else wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket));
   }
 

@@ -1,0 +1,250 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import {
+  AUTH_KEY,
+  claudeAgent,
+  claudeEnv,
+  type EventOf,
+  type FakeAnthropic,
+  is,
+  newTab,
+  PipeClient,
+  Srv,
+  startFakeAnthropic,
+  until,
+} from "@agentmux/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, launchBrowser, loggedInPage, loginLink, screenshot } from "./browser.js";
+
+let fake: FakeAnthropic;
+beforeAll(async () => {
+  fake = await startFakeAnthropic();
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+/** srv on a fixed web port (the page reconnects to the same origin), running claude against the fake model server. */
+async function start(port: number, dataDir?: string, env = claudeEnv(fake.url)) {
+  const srv = await Srv.start({ args: ["--web-port", String(port)], env, ...(dataDir ? { dataDir } : {}) });
+  const client = await PipeClient.connect(srv.pipe);
+  await client.register(process.pid);
+  return { srv, client, env };
+}
+
+describe("dashboard login", () => {
+  it("a one-time link logs the browser in with an HttpOnly cookie; the key never reaches the browser", async () => {
+    const { srv } = await start(await freePort());
+    const browser = await launchBrowser();
+
+    // Without a session: a page that says how to get in, and nothing else (no script at all).
+    const anon = await browser.newPage();
+    const refused = await anon.goto(`${srv.web}/`);
+    expect(refused?.status()).toBe(401);
+    expect(await anon.textContent("body")).toContain("agentmux dashboard");
+    expect(await anon.locator("script").count()).toBe(0);
+    const asset = await fetch(`${srv.web}/assets/anything.js`);
+    expect(asset.status).toBe(401);
+
+    const link = await loginLink(srv);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) problems.push(m.text());
+    });
+    await page.goto(link);
+    await page.getByTestId("connection").filter({ hasText: "connected" }).waitFor();
+    // The token left the address bar at once: the URL is clean.
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(page.url()).not.toContain("token");
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === "agentmux_session")).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    expect(await page.evaluate(() => document.cookie)).not.toContain("agentmux_session");
+    // The key is nowhere the page can see: not in its HTML, its scripts, its storage or its history.
+    const seen = await page.evaluate(async () => {
+      const scripts = await Promise.all(
+        [...document.querySelectorAll("script[src]")].map((s) =>
+          fetch((s as HTMLScriptElement).src).then((r) => r.text()),
+        ),
+      );
+      return [
+        document.documentElement.outerHTML,
+        ...scripts,
+        JSON.stringify({ ...localStorage }),
+        JSON.stringify({ ...sessionStorage }),
+        location.href,
+      ].join("\n");
+    });
+    expect(seen).not.toContain(AUTH_KEY);
+    // A strict CSP on every dashboard response, and the page broke none of it.
+    const res = await fetch(`${srv.web}/`, {
+      headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ") },
+    });
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(problems).toEqual([]);
+    await screenshot(page, "login-fleet");
+
+    // The same link again: refused, with how to get a new one.
+    const again = await browser.newPage();
+    expect((await again.goto(link))?.status()).toBe(401);
+    expect(await again.textContent("body")).toContain("used already");
+    await screenshot(anon, "login-refused");
+  }, 60_000);
+});
+
+describe("dashboard with real agents", () => {
+  it("the fleet shows the agents; a message sent from the page streams its reply; Allow lets a tool run", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    const alpha = await claudeAgent(client, tabId, "alpha");
+    await claudeAgent(client, tabId, "beta");
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    const rows = page.getByTestId("agent-row");
+    await until("both agents in the fleet", async () => (await rows.count()) === 2, 15_000);
+    expect(await page.locator('[data-agent-name="alpha"]').count()).toBe(1);
+
+    await page.locator('[data-agent-name="alpha"]').getByRole("link").first().click();
+    await page.getByTestId("transcript").waitFor({ state: "attached" });
+    await page.getByLabel("Message").fill("reply hello from the page");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByTestId("transcript").getByText("hello from the page").last().waitFor({ timeout: 30_000 });
+    await screenshot(page, "agent-reply");
+
+    // A tool call the agent must ask for: the banner appears, Allow lets the turn finish.
+    await page.getByLabel("Message").fill("tool touch allowed.txt");
+    await page.getByRole("button", { name: "Send" }).click();
+    const banner = page.getByTestId("permission");
+    await banner.waitFor({ timeout: 30_000 });
+    await screenshot(page, "agent-permission");
+    await banner.getByRole("button", { name: "Allow" }).click();
+    await client.next(
+      is("agent_status", (e) => e.block_id === alpha && !e.turn_active && e.requests.length === 0),
+      30_000,
+    );
+    await page.getByTestId("transcript").getByText("done").last().waitFor({ timeout: 30_000 });
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it("srv killed -9 and restarted: the page reconnects by itself and the transcript is whole, nothing twice", async () => {
+    const port = await freePort();
+    const { srv, client, env } = await start(port);
+    const tabId = await newTab(client);
+    const id = await claudeAgent(client, tabId, "gamma");
+    const browser = await launchBrowser();
+    const { page } = await loggedInPage(browser, srv);
+    await page.goto(`${srv.web}/#/agent/${id}`);
+    await page.getByLabel("Message").fill("reply first-answer");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByTestId("transcript").getByText("first-answer").last().waitFor({ timeout: 30_000 });
+
+    await srv.kill("SIGKILL");
+    await page.getByTestId("connection").filter({ hasText: "reconnecting" }).waitFor();
+    const again = await start(port, srv.dataDir, env);
+    await page.getByTestId("connection").filter({ hasText: "connected" }).waitFor({ timeout: 20_000 });
+    // A turn after the restart shows up live, and what was there before is there once.
+    again.client.send({ cmd: "agent_send", block_id: id, message: "reply second-answer" });
+    await page.getByTestId("transcript").getByText("second-answer").last().waitFor({ timeout: 30_000 });
+    const items = await page.getByTestId("transcript-item").allTextContents();
+    const first = items.filter((t) => t.includes("first-answer") && !t.includes("reply first-answer"));
+    expect(first).toHaveLength(1);
+    // The page shows exactly what the transcript holds, by byte offset: compare with srv's own copy.
+    const out = (await again.client.call(
+      { cmd: "get_block_output", block_id: id, req_id: "whole" },
+      is("block_output", (e) => e.req_id === "whole"),
+    )) as EventOf<"block_output">;
+    expect(out.data).toContain("second-answer");
+    await screenshot(page, "agent-after-restart");
+  }, 120_000);
+
+  it("an agent created and deleted from the page", async () => {
+    const { srv, client } = await start(await freePort());
+    await newTab(client);
+    const browser = await launchBrowser();
+    const { page } = await loggedInPage(browser, srv);
+    await page.getByLabel("Provider").selectOption("claude");
+    await page.getByLabel("Name").fill("from-the-page");
+    await page.getByLabel("Working directory").fill("/tmp");
+    await page.getByRole("button", { name: "Create agent" }).click();
+    const row = page.locator('[data-agent-name="from-the-page"]');
+    await row.waitFor();
+    const created = (await client.next(
+      is("block_created", (e) => e.meta?.["agent:name"] === "from-the-page"),
+    )) as EventOf<"block_created">;
+    await row.getByRole("link").first().click();
+    await page.getByRole("button", { name: "Delete agent" }).click();
+    await client.next(is("block_deleted", (e) => e.block_id === created.block_id));
+    await page.goto(`${srv.web}/#/`);
+    await until("the row gone", async () => (await row.count()) === 0);
+  }, 60_000);
+});
+
+describe("tabs as tiles", () => {
+  it("a tab's tiles are drawn from its layout; a divider moved from the page is persisted, across a kill -9", async () => {
+    const port = await freePort();
+    const { srv, client, env } = await start(port);
+    const tabId = await newTab(client);
+    const ids: string[] = [];
+    for (const name of ["left", "right"]) {
+      const made = (await client.call(
+        {
+          cmd: "create_block",
+          tab_id: tabId,
+          meta: { view: "agent", "agent:provider": "claude", "agent:name": name, "agent:cwd": "/tmp" },
+          tile: {},
+        },
+        is("block_created", (e) => e.meta?.["agent:name"] === name),
+      )) as EventOf<"block_created">;
+      ids.push(made.block_id);
+    }
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.goto(`${srv.web}/#/tab/${tabId}`);
+    await until("two tiles", async () => (await page.getByTestId("tile").count()) === 2);
+    expect(await page.getByTestId("tile").allTextContents()).toEqual([
+      expect.stringContaining("left"),
+      expect.stringContaining("right"),
+    ]);
+    // The keyboard moves the divider: the first tile grows by 5, the second gives 5.
+    await page.getByTestId("divider").first().focus();
+    await page.keyboard.press("ArrowRight");
+    const resized = (await client.next(is("layout_nodes_resized"))) as EventOf<"layout_nodes_resized">;
+    expect(resized.ops.map((o) => o.size)).toEqual([15, 5]);
+    await screenshot(page, "tab-tiles");
+    expect(problems).toEqual([]);
+
+    await srv.kill("SIGKILL");
+    const again = await start(port, srv.dataDir, env);
+    const state = (await again.client.call(
+      { cmd: "get_layout", tab_id: tabId, req_id: "after" },
+      is("layout_state", (e) => e.req_id === "after"),
+    )) as EventOf<"layout_state">;
+    expect(state.new_tree?.children?.map((c) => [c.data?.blockId, c.size])).toEqual([
+      [ids[0], 15],
+      [ids[1], 5],
+    ]);
+  }, 60_000);
+});
+
+describe("accessibility", () => {
+  it("axe-core finds no serious or critical violation on the fleet and agent views", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    const id = await claudeAgent(client, tabId, "delta");
+    const browser = await launchBrowser();
+    const { page } = await loggedInPage(browser, srv);
+    const axe = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+    const audit = async () => {
+      // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+      await page.evaluate(axe);
+      const result = (await page.evaluate("axe.run(document)")) as { violations: { id: string; impact: string }[] };
+      return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+    };
+    await page.getByTestId("agent-row").first().waitFor();
+    expect(await audit()).toEqual([]);
+    await page.goto(`${srv.web}/#/agent/${id}`);
+    await page.getByTestId("transcript").waitFor({ state: "attached" });
+    expect(await audit()).toEqual([]);
+  }, 60_000);
+});
