@@ -4,9 +4,11 @@ import {
   type CommandOf,
   type Event,
   errorEvent,
+  type JsonValue,
   routeCommand,
 } from "@agentmux/common-ipc";
 import { EMPTY_TAB_LAYOUT, slicesOf } from "@agentmux/reducer";
+import type { StoredMail } from "@agentmux/store";
 import type { Logger } from "pino";
 import type { Agents } from "./agents/agents.js";
 import { eventListFrames } from "./catch-up.js";
@@ -24,6 +26,8 @@ export interface Services {
   maxBufferedBytes: number;
   /** Largest incoming frame (bytes); larger ones get `frame_too_large` and a close. */
   maxFrameBytes: number;
+  /** The relay's newest messages, newest first (`list_messages`). */
+  messages(limit: number): Promise<readonly StoredMail[]>;
 }
 
 export interface Outcome {
@@ -54,6 +58,27 @@ function layoutState(dispatcher: Dispatcher, cmd: CommandOf<"get_layout">): Even
   };
 }
 
+/** The relay's newest messages (`list_messages`), as of the dispatcher's version. */
+async function messageList(services: Services, cmd: CommandOf<"list_messages">): Promise<Event> {
+  const messages = (await services.messages(cmd.limit)).map((m) => ({
+    message_id: m.messageId,
+    from: m.senderSession,
+    to: m.targetSession,
+    cc: [...m.ccSessions],
+    body: m.body,
+    created_at: m.createdAt,
+    state: m.state,
+    outcome: m.outcome as Record<string, JsonValue> | null,
+    updated_at: m.updatedAt,
+  }));
+  return {
+    event: "message_list",
+    messages,
+    version: services.dispatcher.version,
+    ...(cmd.req_id === undefined ? {} : { req_id: cmd.req_id }),
+  };
+}
+
 /**
  * Serves one command by its route in common-ipc's route table, the one place
  * that says who handles what. Connections handle the `session` and `stream`
@@ -67,6 +92,7 @@ export async function execute(services: Services, command: Command, origin: Orig
       return { caused: await services.dispatcher.submit(cmd, origin), replies: [] };
     case "catch_up":
       if (cmd.cmd === "get_layout") return { caused: [], replies: [replyText(layoutState(services.dispatcher, cmd))] };
+      if (cmd.cmd === "list_messages") return { caused: [], replies: [replyText(await messageList(services, cmd))] };
       return { caused: [], replies: eventListFrames(services.dispatcher, cmd.since, cmd.req_id) };
     case "agent": {
       const { caused, replies } = await services.agents.execute(cmd);

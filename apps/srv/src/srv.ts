@@ -202,6 +202,7 @@ export async function startSrv(options: StartOptions): Promise<RunningSrv> {
       logger,
       maxFrameBytes: options.maxFrameBytes ?? SRV_DEFAULTS.maxFrameBytes,
       maxBufferedBytes: config.clientBufferBytes,
+      messages: (limit) => store.mail.recent(limit),
     };
     // Each transport is closed by `close` (or a failed start) as soon as it is bound.
     const transports: { close(graceMs: number): Promise<void> }[] = [];

@@ -28,9 +28,10 @@ async function login(srv: Srv): Promise<string> {
   return cookie.split(";")[0] as string;
 }
 
+/** A WebSocket upgrade on the web listener (where the dashboard's page connects); its status. */
 function upgrade(srv: Srv, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(srv.wsUrl, { headers });
+    const ws = new WebSocket(`${srv.web.replace(/^http/, "ws")}/ws`, { headers });
     ws.once("open", () => {
       ws.terminate();
       resolve(101);
@@ -89,13 +90,15 @@ describe("the dashboard's door", () => {
     expect(api.status).toBe(401);
   });
 
-  it("the WebSocket takes the session from a loopback page only", async () => {
+  it("the WebSocket takes the session from the dashboard's own page only", async () => {
     const srv = await Srv.start({ env: { AGENTMUX_WEB_DIR: webDir() } });
     const cookie = await login(srv);
     const origin = srv.web;
     expect(await upgrade(srv, { cookie, origin })).toBe(101);
     expect(await upgrade(srv, { cookie })).toBe(401); // no Origin: not a browser page
     expect(await upgrade(srv, { cookie, origin: "https://evil.example" })).toBe(403);
+    // Another local web server's page (loopback, another port) is the same site to the cookie: refused.
+    expect(await upgrade(srv, { cookie, origin: "http://127.0.0.1:1" })).toBe(401);
     expect(await upgrade(srv, { cookie: "agentmux_session=nope", origin })).toBe(401);
   });
 
@@ -125,5 +128,18 @@ describe("the dashboard's door", () => {
     const res = await fetch(`${srv.web}/`, { headers: { cookie } });
     expect(res.status).toBe(503);
     expect(await res.text()).toContain("not built");
+  });
+});
+
+describe("list_messages", () => {
+  it("answers privately with the newest messages; a bad limit is a typed error", async () => {
+    const srv = await Srv.start();
+    const empty = await srv.http({ cmd: "list_messages", req_id: "m1" });
+    expect(empty.body.events).toMatchObject([{ event: "message_list", messages: [], req_id: "m1" }]);
+    for (const limit of [0, 1001, 2.5, "10"]) {
+      const bad = await srv.http(JSON.stringify({ cmd: "list_messages", limit }));
+      expect(bad.status).toBe(400);
+      expect(bad.body.events?.[0]).toMatchObject({ event: "error", code: "invalid_command" });
+    }
   });
 });

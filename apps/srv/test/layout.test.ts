@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CommandInput, Event, LayoutNode } from "@agentmux/common-ipc";
+import type { BusEvent, CommandInput, Event, LayoutNode } from "@agentmux/common-ipc";
 import {
   applyLayoutEvent,
   EMPTY_TAB_LAYOUT,
@@ -41,14 +41,9 @@ function tile(id: string, blockId: string): LayoutNode {
 function fold(events: readonly Event[], tabId: string): TabLayout {
   let l = EMPTY_TAB_LAYOUT;
   for (const ev of events) {
-    if (
-      ev.event !== "event_list" &&
-      ev.event !== "agent_list" &&
-      ev.event !== "layout_state" &&
-      layoutEventTab(ev) === tabId
-    ) {
-      l = applyLayoutEvent(l, ev);
-    }
+    // Layout events are bus events; the private replies carry no layout change.
+    const bus = ev as BusEvent;
+    if (layoutEventTab(bus) === tabId) l = applyLayoutEvent(l, bus);
   }
   return l;
 }

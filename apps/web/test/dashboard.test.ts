@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
+import { RelayClient } from "@agentmux/relay/client";
 import {
   AUTH_KEY,
   claudeAgent,
@@ -8,9 +10,11 @@ import {
   type FakeAnthropic,
   is,
   newTab,
+  onCleanup,
   PipeClient,
   Srv,
   startFakeAnthropic,
+  tempDir,
   until,
 } from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +97,22 @@ describe("dashboard login", () => {
   }, 60_000);
 });
 
+describe("a session that is gone", () => {
+  it("the page says to sign in again, rather than reconnecting in silence", async () => {
+    const port = await freePort();
+    const { srv, env } = await start(port);
+    const browser = await launchBrowser();
+    const { page } = await loggedInPage(browser, srv);
+    await srv.kill("SIGKILL");
+    // The sessions srv kept are lost (a wiped data dir would do the same).
+    rmSync(join(srv.dataDir, "dashboard"), { recursive: true, force: true });
+    await start(port, srv.dataDir, env);
+    await page.getByRole("alert").filter({ hasText: "Signed out" }).waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId("connection").textContent()).toBe("reconnecting");
+    await screenshot(page, "signed-out");
+  }, 60_000);
+});
+
 describe("dashboard with real agents", () => {
   it("the fleet shows the agents; a message sent from the page streams its reply; Allow lets a tool run", async () => {
     const { srv, client } = await start(await freePort());
@@ -110,6 +130,8 @@ describe("dashboard with real agents", () => {
     await page.getByLabel("Message").fill("reply hello from the page");
     await page.getByRole("button", { name: "Send" }).click();
     await page.getByTestId("transcript").getByText("hello from the page").last().waitFor({ timeout: 30_000 });
+    // The turn's tokens and cost, charted.
+    await page.getByTestId("turn-chart").filter({ hasText: "1 turn," }).waitFor({ timeout: 10_000 });
     await screenshot(page, "agent-reply");
 
     // A tool call the agent must ask for: the banner appears, Allow lets the turn finish.
@@ -124,6 +146,44 @@ describe("dashboard with real agents", () => {
       30_000,
     );
     await page.getByTestId("transcript").getByText("done").last().waitFor({ timeout: 30_000 });
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it("Deny keeps the tool from running; Interrupt ends a turn that is still streaming", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    const cwd = tempDir("agent-cwd-");
+    const id = await claudeAgent(client, tabId, "epsilon", cwd);
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.goto(`${srv.web}/#/agent/${id}`);
+    await page.getByLabel("Message").fill("tool touch denied.txt");
+    await page.getByRole("button", { name: "Send" }).click();
+    const banner = page.getByTestId("permission");
+    await banner.waitFor({ timeout: 30_000 });
+    await banner.getByRole("button", { name: "Deny" }).click();
+    await client.next(
+      is("agent_status", (e) => e.block_id === id && !e.turn_active && e.requests.length === 0),
+      30_000,
+    );
+    await until("the banner gone", async () => (await banner.count()) === 0);
+    expect(existsSync(join(cwd, "denied.txt"))).toBe(false);
+
+    // 200 chunks 200 ms apart: 40 s of streaming, unless it is interrupted.
+    await page.getByLabel("Message").fill("slow 200");
+    await page.getByRole("button", { name: "Send" }).click();
+    await client.next(
+      is("agent_status", (e) => e.block_id === id && e.turn_active),
+      30_000,
+    );
+    const asked = Date.now();
+    await page.getByRole("button", { name: "Interrupt" }).click();
+    await client.next(
+      is("agent_status", (e) => e.block_id === id && !e.turn_active),
+      30_000,
+    );
+    expect(Date.now() - asked).toBeLessThan(30_000);
+    await screenshot(page, "agent-denied-interrupted");
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -178,6 +238,35 @@ describe("dashboard with real agents", () => {
     await page.goto(`${srv.web}/#/`);
     await until("the row gone", async () => (await row.count()) === 0);
   }, 60_000);
+});
+
+describe("messages between agents", () => {
+  it("the timeline shows who sent what to whom, and its delivery state as it moves", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    await claudeAgent(client, tabId, "bob");
+    const human = await RelayClient.connect({
+      socketPath: srv.relaySocket,
+      bundleName: "default",
+      sessionId: "human",
+      clientClass: "ui",
+      inbox: false,
+    });
+    onCleanup(() => human.close());
+    const sent = await human.send({ message: "reply reviewed", targets: ["bob"], deliveryMode: "async" });
+    expect(sent.status).toBe("accepted");
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.getByRole("link", { name: "Messages" }).click();
+    const row = page.getByTestId("message-row").filter({ hasText: "reply reviewed" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("human");
+    expect(await row.textContent()).toContain("bob");
+    // Handed to bob's claude, whose transcript shows the turn: delivered, on the page within a refresh or two.
+    await row.getByTestId("message-state").filter({ hasText: "delivered" }).waitFor({ timeout: 60_000 });
+    await screenshot(page, "messages");
+    expect(problems).toEqual([]);
+  }, 90_000);
 });
 
 describe("tabs as tiles", () => {

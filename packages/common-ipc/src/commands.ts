@@ -42,6 +42,10 @@ export const Ping = command("ping", { nonce: U64 });
 export const Goodbye = command("goodbye", {});
 export const GetSrvSnapshot = command("get_srv_snapshot", {});
 export const GetEvents = command("get_events", { since: U64 });
+/** agentmux extension: the newest relay messages, answered privately with `message_list`. */
+export const ListMessages = command("list_messages", {
+  limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
+});
 /** agentmux extension: a tab's whole layout, answered privately with `layout_state`. */
 export const GetLayout = command("get_layout", { tab_id: z.string().check(z.minLength(1)) });
 
@@ -177,6 +181,7 @@ export const Command = z.discriminatedUnion("cmd", [
   GetSrvSnapshot,
   GetEvents,
   GetLayout,
+  ListMessages,
   CreateWorkspace,
   DeleteWorkspace,
   RenameWorkspace,

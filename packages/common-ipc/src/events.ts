@@ -273,7 +273,35 @@ export const LayoutState = event("layout_state", {
   slices: LayoutClientSlices,
 });
 
-export const Event = z.discriminatedUnion("event", [...BusEvent.def.options, EventList, AgentList, LayoutState]);
+/**
+ * The private reply to `list_messages` (agentmux extension): the newest messages between agents
+ * (and people) that srv's relay accepted, newest first, one record per target, with where each
+ * is: `pending` (accepted), `delivering` (being handed over), `delivered`, `read` or `failed`
+ * (`outcome` says why, or how it ended).
+ */
+export const MessageList = event("message_list", {
+  messages: z.array(
+    z.strictObject({
+      message_id: id,
+      from: z.string(),
+      to: z.string(),
+      cc: z.array(z.string()),
+      body: z.string(),
+      created_at: z.string(),
+      state: z.enum(["pending", "delivering", "delivered", "read", "failed"]),
+      outcome: z.nullable(z.record(z.string(), JsonValue)),
+      updated_at: z.string(),
+    }),
+  ),
+});
+
+export const Event = z.discriminatedUnion("event", [
+  ...BusEvent.def.options,
+  EventList,
+  AgentList,
+  LayoutState,
+  MessageList,
+]);
 
 /** A parsed event (defaults applied). */
 export type Event = z.output<typeof Event>;

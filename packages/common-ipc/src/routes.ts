@@ -10,8 +10,8 @@ import type { Command, CommandName, CommandOf } from "./commands.js";
  *   the dispatcher for its events (`registered`, `process_exited`). Meaningless
  *   over a transport where each request stands alone (HTTP).
  * - `catch_up`: answered privately from what the dispatcher already holds: the
- *   event ring or the durable log (`event_list` pages), or the current state
- *   (`layout_state`); never reaches the reducer.
+ *   event ring or the durable log (`event_list` pages), the current state
+ *   (`layout_state`), or the relay's mailbox (`message_list`); never reaches the reducer.
  * - `stream`: subscribes the connection itself to pushed data
  *   (`block_output`); needs a streaming transport (socket or WebSocket).
  * - `agent`: srv's agent runtime (agent processes and their transcripts);
@@ -33,6 +33,7 @@ export const COMMAND_ROUTES = Object.freeze({
   goodbye: "session",
   get_events: "catch_up",
   get_layout: "catch_up",
+  list_messages: "catch_up",
   subscribe_output: "stream",
   agent_send: "agent",
   agent_interrupt: "agent",

@@ -42,7 +42,7 @@ describe("one route table (DESIGN §4: which handler a command goes to is declar
 
   it("routes the server-side commands away from the reducer", () => {
     expect(COMMANDS_BY_ROUTE.session).toEqual(["register", "goodbye"]);
-    expect(COMMANDS_BY_ROUTE.catch_up).toEqual(["get_events", "get_layout"]);
+    expect(COMMANDS_BY_ROUTE.catch_up).toEqual(["get_events", "get_layout", "list_messages"]);
     expect(COMMANDS_BY_ROUTE.stream).toEqual(["subscribe_output"]);
     expect([...COMMANDS_BY_ROUTE.agent].sort()).toEqual(
       ["agent_interrupt", "agent_respond", "agent_send", "agent_stop", "get_block_output", "list_agents"].sort(),
@@ -80,7 +80,7 @@ describe("route types narrow commands", () => {
 
   it("commands per route are derived from the table", () => {
     expectTypeOf<CommandsRoutedTo<"session">>().toEqualTypeOf<"register" | "goodbye">();
-    expectTypeOf<CommandsRoutedTo<"catch_up">>().toEqualTypeOf<"get_events" | "get_layout">();
+    expectTypeOf<CommandsRoutedTo<"catch_up">>().toEqualTypeOf<"get_events" | "get_layout" | "list_messages">();
     expectTypeOf<CommandsRoutedTo<"saga">>().toEqualTypeOf<
       "tear_off_tab" | "tear_off_block" | "promote_block_to_tab"
     >();
@@ -120,7 +120,7 @@ describe("route types narrow commands", () => {
           expectTypeOf(routed.cmd.cmd).toEqualTypeOf<"register" | "goodbye">();
           break;
         case "catch_up":
-          expectTypeOf(routed.cmd.cmd).toEqualTypeOf<"get_events" | "get_layout">();
+          expectTypeOf(routed.cmd.cmd).toEqualTypeOf<"get_events" | "get_layout" | "list_messages">();
           break;
         case "stream":
           expectTypeOf(routed.cmd.block_ids).toEqualTypeOf<string[]>();

@@ -13,6 +13,7 @@ export const COMMAND_EXAMPLES: Record<string, string> = {
   get_srv_snapshot: '{"cmd":"get_srv_snapshot"}',
   get_events: '{"cmd":"get_events","since":12}',
   get_layout: '{"cmd":"get_layout","tab_id":"t1"}',
+  list_messages: '{"cmd":"list_messages","limit":50}',
   create_workspace: '{"cmd":"create_workspace","name":"Main"}',
   delete_workspace: '{"cmd":"delete_workspace","workspace_id":"w1","force":false}',
   rename_workspace: '{"cmd":"rename_workspace","workspace_id":"w1","name":"Other"}',
@@ -130,5 +131,7 @@ export const EVENT_EXAMPLES: Record<string, string> = {
   agent_list:
     '{"event":"agent_list","agents":[{"block_id":"b1","tab_id":"t1","workspace_id":"w1","meta":{"view":"agent","agent:name":"ada"},"status":null}],"version":46}',
   layout_state: `{"event":"layout_state","tab_id":"t1","new_tree":${node},"slices":{"focused_node_id":"n2","pending_backend_actions":[{"actiontype":"insert"}]},"version":46}`,
+  message_list:
+    '{"event":"message_list","messages":[{"message_id":"m1","from":"alice","to":"bob","cc":[],"body":"review please","created_at":"2026-11-30T04:00:00.000Z","state":"delivered","outcome":{"via":"echo"},"updated_at":"2026-11-30T04:00:01.000Z"}],"version":46}',
   event_list: `{"event":"event_list","events":[${busEvents.pong},${busEvents.tab_created}],"truncated":false,"more":false,"version":46}`,
 };

@@ -209,6 +209,22 @@ export class MailStore {
     return rows.map(parseRow);
   }
 
+  /**
+   * The newest records, newest first (creation time, then acceptance order), at most `limit`:
+   * a timeline of who sent what to whom and where it is. Fails loudly (`CorruptMailError`) if
+   * any of them is corrupt.
+   */
+  async recent(limit: number): Promise<StoredMail[]> {
+    const rows = await this.#file.db
+      .selectFrom("mail")
+      .selectAll()
+      .orderBy("created_at", "desc")
+      .orderBy("seq", "desc")
+      .limit(Math.max(0, Math.floor(limit)))
+      .execute();
+    return rows.map(parseRow);
+  }
+
   // --- group commit ----------------------------------------------------------
 
   #enqueue(make: (done: Done) => Write): Promise<void> {

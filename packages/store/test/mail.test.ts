@@ -148,6 +148,22 @@ describe("mail store: records", () => {
     await store.close();
   });
 
+  it("recent lists the newest records of every state, newest first (ties: latest accepted first), at most limit", async () => {
+    const store = await freshStore();
+    const at = (s: number) => `2026-11-21T10:00:0${s}.000Z`;
+    await store.mail.accept([mail("old", { createdAt: at(1) })]);
+    await store.mail.accept([mail("t1", { createdAt: at(3) }), mail("t2", { createdAt: at(3) })]);
+    await store.mail.accept([mail("mid", { createdAt: at(2), targetSession: "cy" })]);
+    await store.mail.mark("t1", "delivered", { via: "echo" });
+    await store.mail.mark("old", "failed", { reason: "gone" });
+    const ids = (list: { messageId: string }[]) => list.map((m) => m.messageId);
+    expect(ids(await store.mail.recent(10))).toEqual(["t2", "t1", "mid", "old"]);
+    expect(ids(await store.mail.recent(2))).toEqual(["t2", "t1"]);
+    expect(await store.mail.recent(0)).toEqual([]);
+    expect((await store.mail.recent(10)).map((m) => m.state)).toEqual(["pending", "delivered", "pending", "failed"]);
+    await store.close();
+  });
+
   it("the pending query by target is served by the partial index, which holds only unsettled records", async () => {
     const dir = tempDir();
     const store = await freshStore(dir);

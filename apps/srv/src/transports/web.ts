@@ -179,8 +179,14 @@ export async function listenWeb(options: WebOptions, services: Services, nextId:
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const origin = req.headers.origin;
     const presented = (req.headers["x-authkey"] as string | undefined) ?? url.searchParams.get("authkey");
-    // The dashboard's page has no key: its session cookie, from a loopback page (browsers always send Origin).
-    const viaSession = presented == null && origin !== undefined && options.dashboard.auth.check(sessionOf(req));
+    // The dashboard's page has no key: its session cookie, and only from the dashboard's own origin
+    // (browsers always send Origin). Any other loopback origin, another local web server's page on
+    // another port, is the same *site* to a SameSite cookie, so the cookie alone is not enough.
+    const viaSession =
+      presented == null &&
+      origin !== undefined &&
+      origin === `http://${req.headers.host}` &&
+      options.dashboard.auth.check(sessionOf(req));
     if (url.pathname !== "/ws") refuseUpgrade(socket, 404, "not_found");
     else if (origin !== undefined && !isLoopbackOrigin(origin)) refuseUpgrade(socket, 403, "forbidden");
     else if (!viaSession && !authorized(presented, key)) refuseUpgrade(socket, 401, "unauthorized");

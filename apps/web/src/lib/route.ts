@@ -1,9 +1,14 @@
-// Hash routes: #/ (fleet), #/agent/<block_id>, #/tab/<tab_id>.
+// Hash routes: #/ (fleet), #/agent/<block_id>, #/tab/<tab_id>, #/messages.
 import { useEffect, useState } from "preact/hooks";
 
-export type Route = { name: "fleet" } | { name: "agent"; id: string } | { name: "tab"; id: string };
+export type Route =
+  | { name: "fleet" }
+  | { name: "messages" }
+  | { name: "agent"; id: string }
+  | { name: "tab"; id: string };
 
 export function parseRoute(hash: string): Route {
+  if (hash === "#/messages") return { name: "messages" };
   const m = /^#\/(agent|tab)\/(.+)$/.exec(hash);
   if (m?.[1] && m[2]) {
     let id: string;

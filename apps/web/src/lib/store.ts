@@ -89,7 +89,24 @@ export class Store {
         this.connection = state;
         this.changed();
       },
+      onRetry: () => void this.#checkSession(),
     });
+  }
+
+  /**
+   * A WebSocket refused at the upgrade looks like any lost connection to a page (no status is
+   * exposed), so ask srv for the page itself: a 401 means the session is gone (it expired, or
+   * srv's data dir was wiped), and only a new login link helps. Retrying goes on meanwhile.
+   */
+  async #checkSession(): Promise<void> {
+    try {
+      const res = await fetch("/", { method: "HEAD", cache: "no-store", credentials: "same-origin" });
+      if (res.status === 401) {
+        this.#setNotice("Signed out: open a new dashboard link (run agentmux dashboard) to sign in again.");
+      }
+    } catch {
+      // srv is down: the reconnect loop says so.
+    }
   }
 
   start(): void {

@@ -26,6 +26,8 @@ export interface ConnectionHooks {
   /** Every event srv sends, replies included (after the request they answer has seen it). */
   onEvent(ev: Event): void;
   onState(state: ConnectionState): void;
+  /** A connect failed (or the socket was lost): another attempt is scheduled. */
+  onRetry?(): void;
 }
 
 interface Pending {
@@ -170,6 +172,7 @@ export class Connection {
   #scheduleRetry(): void {
     this.#setState("reconnecting");
     if (this.#retry !== null) return;
+    this.hooks.onRetry?.();
     const wait = this.#retryMs;
     this.#retryMs = Math.min(this.#retryMs * 2, WS_DEFAULTS.maxRetryMs);
     this.#retry = setTimeout(() => {

@@ -7,6 +7,7 @@ import { formatCount, formatUsd, oneLineOf, prettyJson } from "../lib/format.js"
 import { tabHref } from "../lib/route.js";
 import { useStore } from "../lib/use-store.js";
 import { Transcript } from "./Transcript.js";
+import { TurnChart, turnsOf } from "./TurnChart.js";
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -220,6 +221,7 @@ export function AgentView({ blockId }: { blockId: string }) {
       {(status?.requests ?? []).map((r) => (
         <Permission key={r.request_id} blockId={blockId} request={r} />
       ))}
+      {feed ? <TurnChart turns={turnsOf(feed.events)} /> : null}
       {feed ? <Transcript feed={feed} /> : <p class="muted">Loading the transcript…</p>}
       <Composer blockId={blockId} />
     </>

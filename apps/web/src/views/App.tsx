@@ -6,6 +6,7 @@ import { useStore } from "../lib/use-store.js";
 import { AgentView } from "./AgentView.js";
 import { FleetView } from "./FleetView.js";
 import { Header } from "./Header.js";
+import { MessagesView } from "./MessagesView.js";
 import { TabView } from "./TabView.js";
 
 export function App() {
@@ -24,7 +25,7 @@ export function App() {
 
   let waiting = 0;
   for (const s of store.statuses.values()) if (store.agents.has(s.status.block_id) && needsInput(s.status)) waiting++;
-  const title = route.name === "fleet" ? "Fleet" : route.name === "agent" ? "Agent" : "Tab";
+  const title = { fleet: "Fleet", messages: "Messages", agent: "Agent", tab: "Tab" }[route.name];
   useEffect(() => {
     document.title = `${waiting > 0 ? `(${waiting}) ` : ""}${title} · agentmux`;
   }, [waiting, title]);
@@ -40,6 +41,8 @@ export function App() {
           <AgentView key={route.id} blockId={route.id} />
         ) : route.name === "tab" ? (
           <TabView key={route.id} tabId={route.id} />
+        ) : route.name === "messages" ? (
+          <MessagesView />
         ) : (
           <FleetView />
         )}

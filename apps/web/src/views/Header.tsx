@@ -24,6 +24,11 @@ export function Header({ route }: { route: Route }) {
               Fleet
             </a>
           </li>
+          <li>
+            <a href="#/messages" aria-current={route.name === "messages" ? "page" : undefined}>
+              Messages
+            </a>
+          </li>
           {tabs.map((t) => (
             <li key={t.id}>
               <a href={tabHref(t.id)} aria-current={route.name === "tab" && route.id === t.id ? "page" : undefined}>
