@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { RelayClient } from "@agentmux/relay/client";
@@ -156,11 +156,14 @@ describe("dashboard with real agents", () => {
     const id = await claudeAgent(client, tabId, "epsilon", cwd);
     const browser = await launchBrowser();
     const { page, problems } = await loggedInPage(browser, srv);
-    await page.goto(`${srv.web}/#/agent/${id}`);
+    // From the fleet, as a person would: the page knows the agent before its view opens.
+    await page.locator('[data-agent-name="epsilon"]').getByRole("link").first().click();
+    await page.getByTestId("transcript").waitFor({ state: "attached" });
     await page.getByLabel("Message").fill("tool touch denied.txt");
     await page.getByRole("button", { name: "Send" }).click();
     const banner = page.getByTestId("permission");
-    await banner.waitFor({ timeout: 30_000 });
+    // The agent's CLI starts on this first message: on a loaded machine that takes a while.
+    await banner.waitFor({ timeout: 60_000 });
     await banner.getByRole("button", { name: "Deny" }).click();
     await client.next(
       is("agent_status", (e) => e.block_id === id && !e.turn_active && e.requests.length === 0),
@@ -224,7 +227,7 @@ describe("dashboard with real agents", () => {
     const browser = await launchBrowser();
     const { page } = await loggedInPage(browser, srv);
     await page.getByLabel("Provider").selectOption("claude");
-    await page.getByLabel("Name").fill("from-the-page");
+    await page.getByLabel("Name", { exact: true }).fill("from-the-page");
     await page.getByLabel("Working directory").fill("/tmp");
     await page.getByRole("button", { name: "Create agent" }).click();
     const row = page.locator('[data-agent-name="from-the-page"]');
@@ -238,6 +241,99 @@ describe("dashboard with real agents", () => {
     await page.goto(`${srv.web}/#/`);
     await until("the row gone", async () => (await row.count()) === 0);
   }, 60_000);
+});
+
+describe("workspaces and tabs", () => {
+  it("are created, renamed and deleted from the page; srv's refusals are shown as srv words them", async () => {
+    const { srv, client } = await start(await freePort());
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.getByLabel("Workspace title").fill("Ops");
+    await page.getByRole("button", { name: "New workspace" }).click();
+    const ws = (await client.next(is("workspace_created", (e) => e.name === "Ops"))) as EventOf<"workspace_created">;
+    await page.getByRole("button", { name: "New tab in Ops" }).click();
+    const tab = (await client.next(
+      is("tab_created", (e) => e.workspace_id === ws.workspace_id),
+    )) as EventOf<"tab_created">;
+    // The starter workspace has a "Tab 1" too: act within Ops's own group.
+    const ops = page
+      .locator(".tab-groups > li")
+      .filter({ has: page.getByRole("button", { name: "Delete workspace Ops" }) });
+    await ops.getByRole("button", { name: `Rename tab ${tab.name}` }).click();
+    await page.getByLabel(`New name for ${tab.name}`).fill("logs");
+    await page.getByRole("button", { name: "Save" }).click();
+    await client.next(is("tab_renamed", (e) => e.tab_id === tab.tab_id && e.name === "logs"));
+    // The last tab of a workspace is not deleted without force: srv says so, the page shows it.
+    await ops.getByRole("button", { name: "Delete tab logs" }).click();
+    await page.getByRole("alert").filter({ hasText: "cannot delete the last tab" }).waitFor();
+    await page.getByRole("button", { name: "Delete workspace Ops" }).click();
+    await client.next(is("workspace_deleted", (e) => e.workspace_id === ws.workspace_id));
+    await until(
+      "the workspace gone from the page",
+      async () => (await page.getByText("Ops", { exact: true }).count()) === 0,
+    );
+    await screenshot(page, "workspaces-tabs");
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
+
+describe("a long transcript", () => {
+  it("is shown as a window of the newest events; paging back reaches the first, and the page stays small", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    // A stand-in CLI (speaking srv's claude stream-json) that answers with 1,500 text lines.
+    const cwd = tempDir("agent-cwd-");
+    const cli = join(cwd, "wordy-cli");
+    writeFileSync(
+      cli,
+      `#!${process.execPath}
+const sid = "wordy-" + process.pid;
+const out = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
+out({ type: "system", subtype: "init", session_id: sid });
+process.stdin.on("data", () => {
+  for (let n = 0; n < 1500; n++) out({ type: "assistant", session_id: sid, message: { role: "assistant", content: [{ type: "text", text: "line-" + n + "-end" }] } });
+  out({ type: "result", subtype: "success", is_error: false, session_id: sid, usage: { input_tokens: 1, output_tokens: 1 } });
+});
+`,
+    );
+    chmodSync(cli, 0o755);
+    const made = (await client.call(
+      {
+        cmd: "create_block",
+        tab_id: tabId,
+        meta: {
+          view: "agent",
+          "agent:provider": "claude",
+          "agent:name": "wordy",
+          "agent:cwd": cwd,
+          "agent:command": cli,
+        },
+      },
+      is("block_created"),
+    )) as EventOf<"block_created">;
+    client.send({ cmd: "agent_send", block_id: made.block_id, message: "go" });
+    await client.next(
+      is("agent_status", (e) => e.block_id === made.block_id && e.session_id !== null && !e.turn_active),
+      30_000,
+    );
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.goto(`${srv.web}/#/agent/${made.block_id}`);
+    const transcript = page.getByTestId("transcript");
+    await transcript.getByText("line-1499-end").waitFor();
+    const window = await page.getByTestId("transcript-item").count();
+    expect(window).toBeLessThanOrEqual(200);
+    expect(await transcript.getByText("line-0-end").count()).toBe(0);
+    for (let i = 0; i < 20 && (await page.getByRole("button", { name: "Show earlier events" }).count()) > 0; i++) {
+      await page.getByRole("button", { name: "Show earlier events" }).click();
+    }
+    await transcript.getByText("line-0-end").waitFor();
+    expect(await page.getByTestId("transcript-item").count()).toBeLessThanOrEqual(200);
+    await page.getByRole("button", { name: "Back to the newest" }).click();
+    await transcript.getByText("line-1499-end").waitFor();
+    await screenshot(page, "long-transcript");
+    expect(problems).toEqual([]);
+  }, 90_000);
 });
 
 describe("messages between agents", () => {
@@ -317,7 +413,7 @@ describe("tabs as tiles", () => {
 });
 
 describe("accessibility", () => {
-  it("axe-core finds no serious or critical violation on the fleet and agent views", async () => {
+  it("axe-core finds no serious or critical violation on the fleet, agent, tab and messages views", async () => {
     const { srv, client } = await start(await freePort());
     const tabId = await newTab(client);
     const id = await claudeAgent(client, tabId, "delta");
@@ -334,6 +430,12 @@ describe("accessibility", () => {
     expect(await audit()).toEqual([]);
     await page.goto(`${srv.web}/#/agent/${id}`);
     await page.getByTestId("transcript").waitFor({ state: "attached" });
+    expect(await audit()).toEqual([]);
+    await page.goto(`${srv.web}/#/tab/${tabId}`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    expect(await audit()).toEqual([]);
+    await page.goto(`${srv.web}/#/messages`);
+    await page.getByTestId("messages").waitFor();
     expect(await audit()).toEqual([]);
   }, 60_000);
 });

@@ -1,12 +1,22 @@
 // Every agent across workspaces, what needs a person first; the tabs; a form for a new agent.
 import { useState } from "preact/hooks";
-import { metaString, type StatusWord, sessionOf, statusClass, statusRank, statusWord, usageOf } from "../lib/agents.js";
+import {
+  type AgentStatusData,
+  metaString,
+  type StatusWord,
+  sessionOf,
+  statusClass,
+  statusRank,
+  statusWord,
+  usageOf,
+} from "../lib/agents.js";
 import { ago, formatCount, formatUsd } from "../lib/format.js";
 import { askNotificationPermission, notificationPermission } from "../lib/notify.js";
-import { agentHref, tabHref } from "../lib/route.js";
+import { agentHref } from "../lib/route.js";
 import type { Store } from "../lib/store.js";
 import { useNow, useStore } from "../lib/use-store.js";
 import { NewAgentForm } from "./NewAgentForm.js";
+import { WorkspaceTabs } from "./WorkspaceTabs.js";
 
 interface Row {
   blockId: string;
@@ -17,6 +27,34 @@ interface Row {
   tokens: number | null;
   cost: number | null;
   activity: number | null;
+  lastLine: string | null;
+}
+
+/** Events looked at, from the end of an open feed, for its last text: the fleet stays cheap. */
+const LAST_LOOKBACK = 200;
+
+/**
+ * The agent's last line, from what the page already holds (the fleet reads no transcript): what
+ * it waits for or what went wrong, from its status; else the last text of the transcript the page
+ * has open or had open.
+ */
+function lastLine(store: Store, blockId: string, status: AgentStatusData | null): string | null {
+  const tool = status?.requests[0]?.tool;
+  if (tool) return `Asks to use ${tool}`;
+  if (status?.needs_input || status?.requests.length) return "Waits for input";
+  if (status?.fault) return status.fault.message;
+  const events = store.feeds.get(blockId)?.events;
+  if (!events) return null;
+  for (let i = events.length - 1; i >= Math.max(0, events.length - LAST_LOOKBACK); i--) {
+    const e = events[i];
+    // A streamed preview may be a fragment of a line: only whole messages count.
+    if (e?.type === "text" && !e.preview) {
+      const lines = e.text.trim().split("\n");
+      const last = lines[lines.length - 1]?.trim();
+      if (last) return last;
+    }
+  }
+  return null;
 }
 
 function rows(store: Store): Row[] {
@@ -33,6 +71,7 @@ function rows(store: Store): Row[] {
       tokens: usage ? usage.input_tokens + usage.output_tokens : null,
       cost: usage ? usage.cost_usd : null,
       activity: store.activity.get(a.blockId) ?? null,
+      lastLine: lastLine(store, a.blockId, status),
     });
   }
   return out.sort(
@@ -53,35 +92,6 @@ function NotificationButton() {
     <button type="button" onClick={() => void askNotificationPermission().then(setPermission)}>
       Notify me when an agent needs input
     </button>
-  );
-}
-
-function Tabs({ store }: { store: Store }) {
-  const groups = [...store.workspaces].map(([id, name]) => ({
-    id,
-    name,
-    tabs: [...store.tabs.values()].filter((t) => t.workspaceId === id),
-  }));
-  return (
-    <section aria-labelledby="tabs-title">
-      <h2 id="tabs-title">Tabs</h2>
-      {groups.length === 0 ? <p class="muted">{store.snapshotLoaded ? "No workspaces." : "Loading…"}</p> : null}
-      <ul class="tab-groups">
-        {groups.map((g) => (
-          <li key={g.id}>
-            <span class="ws-name">{g.name || g.id}</span>
-            <ul class="tab-links">
-              {g.tabs.map((t) => (
-                <li key={t.id}>
-                  <a href={tabHref(t.id)}>{t.name || t.id}</a>
-                  {store.activeTabs.get(g.id) === t.id ? <span class="muted"> (active)</span> : null}
-                </li>
-              ))}
-            </ul>
-          </li>
-        ))}
-      </ul>
-    </section>
   );
 }
 
@@ -111,12 +121,13 @@ export function FleetView() {
             <th scope="col">Tokens</th>
             <th scope="col">Cost</th>
             <th scope="col">Last activity</th>
+            <th scope="col">Last line</th>
           </tr>
         </thead>
         <tbody>
           {list.length === 0 ? (
             <tr>
-              <td colSpan={7} class="empty">
+              <td colSpan={8} class="empty">
                 {store.agentsLoaded ? "No agents yet: create one below." : "Loading…"}
               </td>
             </tr>
@@ -144,13 +155,16 @@ export function FleetView() {
               <td data-label="Tokens">{r.tokens === null ? "—" : formatCount(r.tokens)}</td>
               <td data-label="Cost">{r.cost === null ? "—" : formatUsd(r.cost)}</td>
               <td data-label="Last activity">{ago(r.activity, now)}</td>
+              <td data-label="Last line" class="last-line" title={r.lastLine ?? undefined}>
+                {r.lastLine ?? ""}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <div class="columns">
         <NewAgentForm />
-        <Tabs store={store} />
+        <WorkspaceTabs store={store} />
       </div>
     </>
   );

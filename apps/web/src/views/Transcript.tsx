@@ -3,10 +3,15 @@ import { formatEvent, mergeDeltas, type TranscriptEvent } from "@agentmux/agent-
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { TranscriptFeed } from "../lib/feed.js";
 import { prettyJson } from "../lib/format.js";
+import { FileDiff, fileEdit } from "./FileDiff.js";
 import { Markdown } from "./Markdown.js";
 
-/** Items shown before "Show earlier" (a long transcript would make the page slow). */
-const SHOWN = 1500;
+/**
+ * Transcript events on the page at once (fewer items, once fragments merge). A transcript of
+ * any length is shown as a window of this many (the newest, until the reader pages back), so
+ * the page stays small and a render never works on the whole transcript.
+ */
+export const SHOWN = 200;
 
 /**
  * What to show: debug notices hidden; a streamed preview dropped once the whole message of
@@ -58,7 +63,8 @@ function Item({ e }: { e: TranscriptEvent }) {
           <Markdown text={e.text} />
         </details>
       );
-    case "tool_call":
+    case "tool_call": {
+      const edit = fileEdit(e.name, e.input);
       return (
         <details class={base} {...attrs}>
           <summary>
@@ -66,9 +72,10 @@ function Item({ e }: { e: TranscriptEvent }) {
             <strong>{e.name}</strong>
             {e.summary && e.summary !== e.name ? <span class="summary"> {e.summary}</span> : null}
           </summary>
-          <pre>{prettyJson(e.input)}</pre>
+          {edit ? <FileDiff edit={edit} /> : <pre>{prettyJson(e.input)}</pre>}
         </details>
       );
+    }
     case "tool_result":
       return e.preview === "" ? (
         <div class={`${base} ${e.ok ? "ok" : "fail"}`} {...attrs}>
@@ -126,9 +133,17 @@ function nearBottom(): boolean {
 
 export function Transcript({ feed }: { feed: TranscriptFeed }) {
   const revision = feed.revision;
+  /** Windows paged back from the end (0: the newest, followed live). */
+  const [back, setBack] = useState(0);
+  // A window is SHOWN events of the transcript, counted from its end: a render works on that
+  // slice only, however long the transcript and however far back the reader paged.
+  const endRaw = Math.max(0, feed.events.length - back * SHOWN);
+  const startRaw = Math.max(0, endRaw - SHOWN);
   // The feed mutates its events in place: `revision` says when they changed.
-  const items = useMemo(() => keyed(displayEvents(feed.events)), [feed, revision]);
-  const [limit, setLimit] = useState(SHOWN);
+  const items = useMemo(
+    () => keyed(displayEvents(feed.events.slice(startRaw, endRaw))),
+    [feed, revision, startRaw, endRaw],
+  );
   const follow = useRef(true);
 
   useEffect(() => {
@@ -140,22 +155,32 @@ export function Transcript({ feed }: { feed: TranscriptFeed }) {
   }, []);
   // Scrolls again whenever the transcript grows, if the reader was at its end.
   useLayoutEffect(() => {
-    if (follow.current) window.scrollTo(0, document.documentElement.scrollHeight);
-  }, [items]);
+    if (back === 0 && follow.current) window.scrollTo(0, document.documentElement.scrollHeight);
+  }, [items, back]);
 
-  const hidden = Math.max(0, items.length - limit);
+  const earlier = startRaw > 0;
   return (
     <section class="transcript-wrap" aria-label="Transcript">
-      {hidden > 0 ? (
-        <button type="button" class="linkish" onClick={() => setLimit(limit + SHOWN)}>
-          Show {Math.min(hidden, SHOWN)} earlier events
+      {earlier ? (
+        <button type="button" class="linkish" onClick={() => setBack(back + 1)}>
+          Show earlier events
         </button>
       ) : null}
       <div class="transcript" data-testid="transcript" role="log" aria-busy={!feed.loaded}>
-        {items.slice(hidden).map(({ key, e }) => (
+        {items.map(({ key, e }) => (
           <Item key={key} e={e} />
         ))}
       </div>
+      {back > 0 ? (
+        <p class="buttons">
+          <button type="button" class="linkish" onClick={() => setBack(back - 1)}>
+            Show later events
+          </button>
+          <button type="button" class="linkish" onClick={() => setBack(0)}>
+            Back to the newest
+          </button>
+        </p>
+      ) : null}
       {feed.loaded && items.length === 0 ? <p class="muted">Nothing yet: send the agent a message.</p> : null}
       {!feed.loaded ? <p class="muted">Loading the transcript…</p> : null}
       {feed.error ? <p class="muted">Transcript: {feed.error}</p> : null}
