@@ -20,11 +20,12 @@ function hostLaunch(mode: string) {
   const l = agentmux(["start", "--host", `${process.execPath} ${HOST}`], {
     env: { STANDIN_HOST_LOG: log, STANDIN_HOST_MODE: mode },
   });
+  // Whole lines only: a host may be writing its line while the test reads (an empty file, or half a line).
   const records = (): HostRecord[] =>
     existsSync(log)
       ? readFileSync(log, "utf8")
-          .trim()
           .split("\n")
+          .slice(0, -1)
           .map((line) => JSON.parse(line) as HostRecord)
       : [];
   const run = () => RunFile.parse(JSON.parse(readFileSync(join(l.dataDir, "launcher", "run.json"), "utf8")));

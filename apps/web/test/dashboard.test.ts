@@ -221,7 +221,7 @@ describe("dashboard with real agents", () => {
     await screenshot(page, "agent-after-restart");
   }, 120_000);
 
-  it("an agent created and deleted from the page", async () => {
+  it("an agent created, renamed and deleted from the page", async () => {
     const { srv, client } = await start(await freePort());
     await newTab(client);
     const browser = await launchBrowser();
@@ -236,6 +236,18 @@ describe("dashboard with real agents", () => {
       is("block_created", (e) => e.meta?.["agent:name"] === "from-the-page"),
     )) as EventOf<"block_created">;
     await row.getByRole("link").first().click();
+    // Renamed from the page; a name another agent of the workspace has is refused, in srv's words.
+    await claudeAgent(client, created.tab_id, "taken");
+    await page.getByRole("button", { name: "Rename agent" }).click();
+    await page.getByLabel("New agent name").fill("taken");
+    await page.getByRole("button", { name: "Save name" }).click();
+    await page.getByRole("alert").filter({ hasText: 'agent name "taken" is already used' }).waitFor();
+    await page.getByLabel("New agent name").fill("renamed");
+    await page.getByRole("button", { name: "Save name" }).click();
+    await client.next(
+      is("block_meta_updated", (e) => e.block_id === created.block_id && e.meta_patch["agent:name"] === "renamed"),
+    );
+    await page.getByRole("heading", { level: 1, name: "renamed" }).waitFor();
     await page.getByRole("button", { name: "Delete agent" }).click();
     await client.next(is("block_deleted", (e) => e.block_id === created.block_id));
     await page.goto(`${srv.web}/#/`);
@@ -409,6 +421,44 @@ describe("tabs as tiles", () => {
       [ids[0], 15],
       [ids[1], 5],
     ]);
+  }, 60_000);
+});
+
+describe("splitting a tile", () => {
+  it("makes a new agent beside the tile, in one place in the layout", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    const made = (await client.call(
+      {
+        cmd: "create_block",
+        tab_id: tabId,
+        meta: { view: "agent", "agent:provider": "claude", "agent:name": "first", "agent:cwd": "/tmp" },
+        tile: {},
+      },
+      is("block_created"),
+    )) as EventOf<"block_created">;
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.goto(`${srv.web}/#/tab/${tabId}`);
+    await until("one tile", async () => (await page.getByTestId("tile").count()) === 1);
+    await page.getByText("Split first").click();
+    await page.getByLabel("New agent's name").fill("second");
+    await page.getByRole("button", { name: "Create agent here" }).click();
+    const created = (await client.next(
+      is("block_created", (e) => e.meta?.["agent:name"] === "second"),
+    )) as EventOf<"block_created">;
+    const split = (await client.next(
+      is("layout_split_horizontal_applied"),
+    )) as EventOf<"layout_split_horizontal_applied">;
+    expect(split.new_node.data?.blockId).toBe(created.block_id);
+    await until("two tiles", async () => (await page.getByTestId("tile").count()) === 2);
+    const state = (await client.call(
+      { cmd: "get_layout", tab_id: tabId, req_id: "split" },
+      is("layout_state", (e) => e.req_id === "split"),
+    )) as EventOf<"layout_state">;
+    expect(state.new_tree?.children?.map((c) => c.data?.blockId)).toEqual([made.block_id, created.block_id]);
+    await screenshot(page, "tile-split");
+    expect(problems).toEqual([]);
   }, 60_000);
 });
 

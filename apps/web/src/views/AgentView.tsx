@@ -169,6 +169,7 @@ export function AgentView({ blockId }: { blockId: string }) {
         </h1>
         <span class={statusClass(word)}>{word}</span>
         <div class="head-actions">
+          <RenameAgent blockId={blockId} name={metaString(agent.meta, "agent:name") ?? ""} />
           <button type="button" class="danger" disabled={deleting === "Deleting…"} onClick={remove}>
             Delete agent
           </button>
@@ -225,5 +226,53 @@ export function AgentView({ blockId }: { blockId: string }) {
       {feed ? <Transcript feed={feed} /> : <p class="muted">Loading the transcript…</p>}
       <Composer blockId={blockId} />
     </>
+  );
+}
+
+/** Renames the agent (`agent:name`); srv refuses a name another agent of the workspace has, and says so. */
+function RenameAgent({ blockId, name }: { blockId: string; name: string }) {
+  const store = useStore();
+  const [open, setOpen] = useState(false);
+  const [value, setValue] = useState(name);
+  const [error, setError] = useState<string | null>(null);
+  if (!open) {
+    return (
+      <button
+        type="button"
+        onClick={() => {
+          setValue(name);
+          setError(null);
+          setOpen(true);
+        }}
+      >
+        Rename agent
+      </button>
+    );
+  }
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const next = value.trim();
+    if (next === "" || next === name) return setOpen(false);
+    try {
+      await store.request({ cmd: "update_block_meta", block_id: blockId, meta_patch: { "agent:name": next } });
+      setOpen(false);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <form class="rename" onSubmit={save}>
+      <label for={`rename-agent-${blockId}`}>New agent name</label>
+      <input
+        id={`rename-agent-${blockId}`}
+        value={value}
+        onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
+      />
+      <button type="submit">Save name</button>
+      <button type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      {error ? <p role="alert">{error}</p> : null}
+    </form>
   );
 }

@@ -1,7 +1,7 @@
 // A tab as srv lays it out: rows and columns of tiles with their flex sizes, live, resizable.
 import type { LayoutNode } from "@agentmux/common-ipc";
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { metaString, statusClass, statusWord } from "../lib/agents.js";
 import { blockOf, findNode, isLeaf, type TabLayout } from "../lib/layout.js";
 import { agentHref } from "../lib/route.js";
@@ -58,6 +58,7 @@ function Tile({ node, ctx }: { node: LayoutNode; ctx: Ctx }) {
   return (
     <div class={focused ? "tile focused" : "tile"} data-testid="tile" data-node-id={node.id}>
       {body}
+      {agent ? <SplitForm node={node} meta={agent.meta} ctx={ctx} /> : null}
       {focused ? <span class="badge">focused</span> : null}
       {ctx.layout.magnified === node.id ? <span class="badge">magnified</span> : null}
     </div>
@@ -131,6 +132,94 @@ function Divider({ a, b, row, ctx }: { a: LayoutNode; b: LayoutNode; row: boolea
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
     />
+  );
+}
+
+/**
+ * Splits a tile to hold a new agent: the agent block first, then its tile beside (or below) this
+ * one. Two commands: if the split is refused, the new agent still gets a tile by a plain insert,
+ * so it is never left without one.
+ */
+function SplitForm({ node, meta, ctx }: { node: LayoutNode; meta: Record<string, unknown>; ctx: Ctx }) {
+  const [name, setName] = useState("");
+  const [cwd, setCwd] = useState(metaString(meta, "agent:cwd") ?? "");
+  const [below, setBelow] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const id = (what: string) => `split-${what}-${node.id}`;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const agentMeta: Record<string, string> = {
+      view: "agent",
+      "agent:provider": metaString(meta, "agent:provider") ?? "claude",
+      "agent:cwd": cwd.trim(),
+    };
+    if (name.trim() !== "") agentMeta["agent:name"] = name.trim();
+    try {
+      const [created] = await ctx.store.request(
+        { cmd: "create_block", tab_id: ctx.tabId, meta: agentMeta },
+        { done: (ev) => ev.event === "block_created" },
+      );
+      if (created?.event !== "block_created") return;
+      const leaf: LayoutNode = {
+        id: crypto.randomUUID(),
+        flexDirection: "row",
+        size: 10,
+        data: { blockId: created.block_id },
+      };
+      const split = {
+        tab_id: ctx.tabId,
+        target_id: node.id,
+        new_node: leaf,
+        position: "after" as const,
+        focus_after: true,
+      };
+      await ctx.store
+        .request({ cmd: below ? "layout_split_vertical" : "layout_split_horizontal", ...split })
+        .catch(async (err: Error) => {
+          await ctx.store.request({
+            cmd: "layout_insert_node",
+            tab_id: ctx.tabId,
+            node: leaf,
+            focus_after: true,
+            magnify_after: false,
+          });
+          throw err;
+        });
+      setName("");
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const label = metaString(meta, "agent:name") ?? node.id;
+  return (
+    <details class="tile-split">
+      <summary>
+        Split<span class="sr-only"> {label}</span>
+      </summary>
+      <form onSubmit={submit}>
+        <label for={id("name")}>New agent's name</label>
+        <input id={id("name")} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        <label for={id("cwd")}>Its working directory</label>
+        <input id={id("cwd")} value={cwd} onInput={(e) => setCwd((e.currentTarget as HTMLInputElement).value)} />
+        <label>
+          <input
+            type="checkbox"
+            checked={below}
+            onChange={(e) => setBelow((e.currentTarget as HTMLInputElement).checked)}
+          />{" "}
+          Below (else beside)
+        </label>
+        <button type="submit" disabled={busy}>
+          Create agent here
+        </button>
+        {error ? <p role="alert">{error}</p> : null}
+      </form>
+    </details>
   );
 }
 
