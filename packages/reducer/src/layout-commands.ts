@@ -114,8 +114,7 @@ const insertNodeAtIndex: Handler<"layout_insert_node_at_index"> = (state, cmd, _
 function emitDelete(out: Emitter, tabId: string, l: TabLayout, nodeId: string, correlationId: string): boolean {
   const r = layout.deleteNode(l.tree, nodeId);
   if (!r.ok) return false;
-  const inside = (id: string | null) =>
-    id !== null && layout.findNode(layout.findNode(l.tree, nodeId) ?? null, id) !== undefined;
+  const inside = (id: string | null) => id !== null && layout.contains(l.tree, nodeId, id);
   out.emit({
     event: "layout_node_deleted",
     tab_id: tabId,

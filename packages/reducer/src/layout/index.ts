@@ -19,6 +19,7 @@ export {
   swapNodes,
 } from "./ops.js";
 export {
+  contains,
   findLeafByBlock,
   findNode,
   isGroup,
