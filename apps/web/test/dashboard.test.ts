@@ -190,6 +190,44 @@ describe("dashboard with real agents", () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it("once the person allows notifications, an agent that starts needing input raises one", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    const id = await claudeAgent(client, tabId, "zeta");
+    const browser = await launchBrowser();
+    const context = await browser.newContext();
+    await context.grantPermissions(["notifications"]);
+    // Records what the page shows, through the real Notification API's shape.
+    await context.addInitScript(() => {
+      const shown: { title: string; body: string }[] = [];
+      (window as unknown as { __shown: typeof shown }).__shown = shown;
+      const Real = window.Notification;
+      class Recorded extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push({ title, body: options?.body ?? "" });
+        }
+      }
+      window.Notification = Recorded as typeof Notification;
+    });
+    const page = await context.newPage();
+    await page.goto(await loginLink(srv));
+    // The browser's permission is granted (as after the person allowed it): the page says so.
+    await page.getByText("Notifications are on").waitFor();
+    client.send({ cmd: "agent_send", block_id: id, message: "tool touch noted.txt" });
+    const shown = await until(
+      "a notification",
+      async () => {
+        const list = await page.evaluate(
+          () => (window as unknown as { __shown: { title: string; body: string }[] }).__shown,
+        );
+        return list.length > 0 && list;
+      },
+      60_000,
+    );
+    expect(shown[0]).toEqual({ title: "zeta needs input", body: "It asks to use Bash." });
+  }, 90_000);
+
   it("srv killed -9 and restarted: the page reconnects by itself and the transcript is whole, nothing twice", async () => {
     const port = await freePort();
     const { srv, client, env } = await start(port);

@@ -50,9 +50,13 @@ export function onCleanup(fn: Cleanup): void {
   (inTest ? afterThisTest : afterThisFile).push(fn);
 }
 
-/** A new empty directory under the OS temp dir, removed with everything in it by `onCleanup`. */
+/**
+ * A new empty directory under the OS temp dir, removed with everything in it by `onCleanup`.
+ * The removal retries for a moment (ENOTEMPTY, EBUSY): a process stopped just before, such as an
+ * agent CLI that srv's guardian is still taking down, may write its last file while it runs.
+ */
 export function tempDir(prefix = "agentmux-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }));
   return dir;
 }
