@@ -1,22 +1,6 @@
 // Transcript offsets are UTF-8 byte offsets; the page holds JavaScript strings (UTF-16).
-
-/** The UTF-8 length of `text` (a lone surrogate counts 3 bytes, as the encoder writes U+FFFD). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+// The byte length itself is the transcript model's (`utf8Length`), shared with the CLI.
+export { utf8Length } from "@agentmux/agent-controller/transcript";
 
 /**
  * `text` without its first `skip` bytes (UTF-8). A cut inside a character drops that whole
@@ -28,16 +12,11 @@ export function dropUtf8Prefix(text: string, skip: number): string {
   let i = 0;
   while (i < text.length && bytes < skip) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-    i++;
+    const next = text.charCodeAt(i + 1);
+    const pair = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    // A lone surrogate counts 3 bytes, as the encoder writes U+FFFD for it.
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    i += pair ? 2 : 1;
   }
   return text.slice(i);
 }

@@ -22,3 +22,5 @@ export type {
   UnknownEvent,
   UserEvent,
 } from "./types.js";
+/** Transcript offsets are UTF-8 byte offsets: the byte length of a string, without encoding it. */
+export { utf8Length } from "./util.js";
