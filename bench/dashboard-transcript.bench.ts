@@ -1,11 +1,11 @@
 // The dashboard's agent view under a lot of output, in headless Chromium (Debian's):
 //  - a 100k-line transcript: navigation → its last line on screen, DOM nodes on the page, and
-//    the longest task while loading and while paging back through the history ("Show earlier");
+//    the longest task while loading and while scrolling back through the whole history;
 //    baseline: the same transcript read whole by a raw WebSocket client in node;
 //  - an agent printing 1,000 lines/s for 10 s: lag from the line's write to its text on screen
 //    (p99), and the longest task meanwhile; baseline: the same stamped lines pushed at the same
 //    rate by a raw `ws` server to a bare page that appends each line.
-// Goals: ≤ ~2k DOM nodes, and no task over 50 ms while paging back through the whole history;
+// Goals: ≤ ~2k DOM nodes, and no task over 50 ms while scrolling back through the whole history;
 // lag p99 ≤ 100 ms with no task over 50 ms.
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -170,15 +170,19 @@ const loadLong = maxOf(await page.evaluate(() => (window as unknown as { __long:
 await page.evaluate(() => {
   (window as unknown as { __long: number[] }).__long = [];
 });
-// Page back through the whole history: "Show earlier" until the first line is on screen.
-let pagesBack = 0;
-for (; pagesBack < 5000; pagesBack++) {
-  const earlier = page.getByRole("button", { name: /earlier/i });
-  if ((await earlier.count()) === 0) break;
-  await earlier.first().click();
+// Scroll up through the whole history (the page reads it back from srv as it goes) until the
+// first line is on screen.
+const readFrom = Number(await page.getByTestId("transcript").getAttribute("data-from"));
+let scrolls = 0;
+let reachedStart = false;
+for (; scrolls < 20_000 && !reachedStart; scrolls++) {
+  await page.mouse.wheel(0, -20_000);
+  reachedStart = await page.evaluate(() => /L0@\d/.test(document.body.textContent ?? ""));
 }
-const reachedStart = await page.evaluate(() => /L0@\d/.test(document.body.textContent ?? ""));
-const scrollLong = maxOf(await page.evaluate(() => (window as unknown as { __long: number[] }).__long));
+const scrollTasks = (await page.evaluate(() => (window as unknown as { __long: number[] }).__long)).sort(
+  (a, b) => b - a,
+);
+const scrollLong = maxOf(scrollTasks);
 const domAfter = await page.evaluate(() => document.getElementsByTagName("*").length);
 await page.context().close();
 
@@ -189,13 +193,15 @@ emit({
   baseline: "the same transcript read whole by a raw WebSocket client (node)",
   baseline_value: rawMs,
   ratio: loadMs / rawMs,
-  goal: "dom_nodes<=2000 && longest_task_ms_paging_back<=50 && reached_first_line",
+  goal: "dom_nodes<=2000 && longest_task_ms_scrolling_back<=50 && reached_first_line",
   pass: Math.max(domNodes, domAfter) <= 2000 && scrollLong <= 50 && reachedStart,
   dom_nodes: domNodes,
-  dom_nodes_after_paging_back: domAfter,
-  pages_back: pagesBack,
+  dom_nodes_after_scrolling_back: domAfter,
+  first_read_from_byte: readFrom,
+  scrolls,
   reached_first_line: reachedStart,
-  longest_task_ms_paging_back: Math.round(scrollLong),
+  longest_task_ms_scrolling_back: Math.round(scrollLong),
+  long_tasks_scrolling_back_ms: scrollTasks.slice(0, 5).map(Math.round),
   // For information: loading includes the page's own start (its script), measured from navigation.
   longest_task_ms_loading: Math.round(loadLong),
 });

@@ -171,7 +171,7 @@ describe("agents in srv", () => {
     client.send({ cmd: "create_block", tab_id: tabId, meta, req_id: "r3" });
     const err = await client.next(is("error", (e) => e.req_id === "r3"));
     expect((err as EventOf<"error">).message).toMatch(/agent name "same" is already used by block/);
-    client.send({ cmd: "agent_send", block_id: dup, message: "reply x" });
+    client.send({ cmd: "agent_send", block_id: dup, message: "reply x — ünï ✓ 𝄞" });
     await client.next(turnDone(dup), 30_000);
     // list_agents: every agent block (not the plain one) with its meta and live status, in one reply.
     const list = (await client.call({ cmd: "list_agents" }, is("agent_list"))) as EventOf<"agent_list">;
@@ -182,15 +182,30 @@ describe("agents in srv", () => {
     client.send({ cmd: "list_agents", workspace: "x", req_id: "r4" } as never);
     expect(await client.next(is("error", (e) => e.req_id === "r4"))).toMatchObject({ code: "invalid_command" });
     // Over HTTP: reading a transcript works, subscribing needs a stream.
-    const output = async (offset: number, limit?: number) => {
-      const res = await srv.http({ cmd: "get_block_output", block_id: dup, offset, ...(limit ? { limit } : {}) });
+    const page = async (cmd: { offset?: number; limit?: number; before?: number }) => {
+      const res = await srv.http({ cmd: "get_block_output", block_id: dup, ...cmd });
       expect(res.status).toBe(200);
       const ev = res.body.events?.[0];
       if (ev?.event !== "block_output") throw new Error(`expected block_output, got ${JSON.stringify(res.body)}`);
-      return ev.data;
+      return ev;
     };
+    const output = async (offset: number, limit?: number) => (await page({ offset, ...(limit ? { limit } : {}) })).data;
     const text = await output(0);
     expect(text).toContain('"type":"result"');
+    expect(text).toContain("ünï ✓ 𝄞");
+    // Backwards from the end in pages of 7 bytes (cutting characters of 2, 3 and 4 bytes): each
+    // page starts at a character and ends where the later one started; together, the transcript.
+    let back = "";
+    for (let before = Number.MAX_SAFE_INTEGER, n = 0; before > 0; n++) {
+      const p = await page({ before, limit: 7 });
+      expect(Buffer.byteLength(p.data)).toBeGreaterThan(0);
+      expect(p.offset + Buffer.byteLength(p.data)).toBe(Math.min(before, Buffer.byteLength(text)));
+      back = p.data + back;
+      before = p.offset;
+      expect(n).toBeLessThan(Buffer.byteLength(text));
+    }
+    expect(back).toBe(text);
+    expect(await page({ before: 0 })).toMatchObject({ offset: 0, data: "" });
     const sub = await srv.http({ cmd: "subscribe_output", block_ids: [dup] });
     expect(sub.body.events?.[0]).toMatchObject({ event: "error", code: "invalid_command" });
     // A read from the middle by offset continues exactly where the previous one stopped.

@@ -149,6 +149,53 @@ describe("dashboard with real agents", () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it("shows the file edits the agent makes as diffs of their lines", async () => {
+    const { srv, client } = await start(await freePort());
+    const tabId = await newTab(client);
+    const cwd = tempDir("agent-cwd-");
+    const id = await claudeAgent(client, tabId, "zeta", cwd);
+    const browser = await launchBrowser();
+    const { page, problems } = await loggedInPage(browser, srv);
+    await page.goto(`${srv.web}/#/agent/${id}`);
+    await page.getByTestId("transcript").waitFor({ state: "attached" });
+    // The real CLI's own Write and Edit tools, each allowed from the page.
+    const file = join(cwd, "notes.txt");
+    const allowed = async (message: string, content: string) => {
+      await page.getByLabel("Message").fill(message);
+      await page.getByRole("button", { name: "Send" }).click();
+      const banner = page.getByTestId("permission");
+      await banner.waitFor({ timeout: 60_000 });
+      await banner.getByRole("button", { name: "Allow" }).click();
+      await until("the banner gone", async () => (await banner.count()) === 0);
+      await until(
+        `the file holding ${JSON.stringify(content)}`,
+        () => existsSync(file) && readFileSync(file, "utf8") === content,
+        30_000,
+      );
+    };
+    await allowed(`call Write ${JSON.stringify({ file_path: file, content: "alpha\nbeta\n" })}`, "alpha\nbeta\n");
+    await allowed(
+      `call Edit ${JSON.stringify({ file_path: file, old_string: "beta", new_string: "gamma" })}`,
+      "alpha\ngamma\n",
+    );
+    // Each call is folded; opened, it shows the file and its lines, removed and added.
+    const call = (tool: string) =>
+      page
+        .locator('[data-kind="tool_call"]')
+        .filter({ has: page.locator("summary strong", { hasText: new RegExp(`^${tool}$`) }) });
+    const write = call("Write").last();
+    await write.locator("summary").click();
+    await expect.poll(() => write.locator(".diff-file").textContent()).toBe(file);
+    expect(await write.locator(".diff .add").allTextContents()).toEqual(["+ alpha", "+ beta"]);
+    expect(await write.locator(".diff .del").count()).toBe(0);
+    const edit = call("Edit").last();
+    await edit.locator("summary").click();
+    expect(await edit.locator(".diff .del").allTextContents()).toEqual(["- beta"]);
+    expect(await edit.locator(".diff .add").allTextContents()).toEqual(["+ gamma"]);
+    await screenshot(page, "agent-diffs");
+    expect(problems).toEqual([]);
+  }, 120_000);
+
   it("Deny keeps the tool from running; Interrupt ends a turn that is still streaming", async () => {
     const { srv, client } = await start(await freePort());
     const tabId = await newTab(client);
@@ -328,7 +375,7 @@ describe("workspaces and tabs", () => {
 });
 
 describe("a long transcript", () => {
-  it("is shown as a window of the newest events; paging back reaches the first, and the page stays small", async () => {
+  it("opens at its end, reads history back as the reader scrolls up, and the page stays small", async () => {
     const { srv, client } = await start(await freePort());
     const tabId = await newTab(client);
     // A stand-in CLI (speaking srv's claude stream-json) that answers with 1,500 text lines.
@@ -371,14 +418,53 @@ process.stdin.on("data", () => {
     await page.goto(`${srv.web}/#/agent/${made.block_id}`);
     const transcript = page.getByTestId("transcript");
     await transcript.getByText("line-1499-end").waitFor();
-    const window = await page.getByTestId("transcript-item").count();
-    expect(window).toBeLessThanOrEqual(200);
-    expect(await transcript.getByText("line-0-end").count()).toBe(0);
-    for (let i = 0; i < 20 && (await page.getByRole("button", { name: "Show earlier events" }).count()) > 0; i++) {
-      await page.getByRole("button", { name: "Show earlier events" }).click();
-    }
-    await transcript.getByText("line-0-end").waitFor();
+    // Only the end was read (~64 KiB of ~190 KiB), and only a window of it is on the page.
+    const from = Number(await transcript.getAttribute("data-from"));
+    expect(from).toBeGreaterThan(0);
     expect(await page.getByTestId("transcript-item").count()).toBeLessThanOrEqual(200);
+    expect(await transcript.getByText("line-0-end").count()).toBe(0);
+    // Scrolling up reads the history back, page by page, until the first line.
+    await until(
+      "the first line, scrolling up",
+      async () => {
+        await page.mouse.wheel(0, -20_000);
+        return (await transcript.getByText("line-0-end").count()) > 0;
+      },
+      60_000,
+    );
+    expect(await transcript.getAttribute("data-from")).toBe("0");
+    expect(await page.getByTestId("transcript-item").count()).toBeLessThanOrEqual(200);
+    await page.getByText("The start of the transcript.").waitFor();
+    // Every line once, in order, across the pages read: the first window holds 0, 1, 2, ….
+    const texts = await transcript.getByTestId("transcript-item").allTextContents();
+    const shown = texts.flatMap((t) => [...t.matchAll(/line-(\d+)-end/g)].map((m) => Number(m[1])));
+    expect(shown.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // Scrolling down moves the window forward again, until it follows the newest.
+    await until(
+      "the last line, scrolling down",
+      async () => {
+        await page.mouse.wheel(0, 20_000);
+        return (await transcript.getByText("line-1499-end").count()) > 0;
+      },
+      60_000,
+    );
+    await until(
+      "following the newest again",
+      async () => {
+        await page.mouse.wheel(0, 20_000);
+        return (await page.getByRole("button", { name: "Back to the newest" }).count()) === 0;
+      },
+      10_000,
+    );
+    // From far back, one button returns to the newest.
+    await until(
+      "back in the history",
+      async () => {
+        await page.mouse.wheel(0, -20_000);
+        return (await page.getByRole("button", { name: "Back to the newest" }).count()) > 0;
+      },
+      30_000,
+    );
     await page.getByRole("button", { name: "Back to the newest" }).click();
     await transcript.getByText("line-1499-end").waitFor();
     await screenshot(page, "long-transcript");

@@ -162,10 +162,16 @@ export const AgentRespond = command("agent_respond", {
 });
 /** Every agent block with its meta and last status, in one reply (`agent_list`): no history fold needed. */
 export const ListAgents = command("list_agents", {});
+/**
+ * A page of a block's transcript: `limit` bytes from `offset`, or (extension) with `before`, the
+ * `limit` bytes that end at `before` (at most the transcript's length), read backwards; a
+ * client reads the end of a long transcript first with `before: Number.MAX_SAFE_INTEGER`.
+ */
 export const GetBlockOutput = command("get_block_output", {
   block_id: id,
   offset: z._default(U64, 0),
   limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(16 * 1024 * 1024)), 64 * 1024),
+  before: z.optional(U64),
 });
 export const SubscribeOutput = command("subscribe_output", { block_ids: z._default(z.array(id), []) });
 

@@ -5,6 +5,8 @@
 //   "tool <command>"    → a Bash tool call running <command>; after its result, a text reply "done"
 //   "mcp <tool> <json>" → a call of agentmux's MCP tool <tool> (`mcp__agentmux__<tool>`) with that
 //                         input; after its result, a text reply "done"
+//   "call <tool> <json>" → a call of the CLI's own tool <tool> (e.g. Write, Edit) with that input;
+//                         after its result, a text reply "done"
 //   "error <status>"    → an API error with that HTTP status
 //   "slow <n>"          → a text reply streamed as <n> chunks, 200 ms apart (something to interrupt)
 //   "hang"              → never answers: the request stays open until the client goes (a silent API)
@@ -190,9 +192,11 @@ function chooseScript(body: MessagesRequest): Script {
       return { kind: "text", chunks: [arg], delayMs: 0 };
     case "tool":
       return { kind: "tool", name: "Bash", input: { command: arg, description: "run it" } };
-    case "mcp": {
+    case "mcp":
+    case "call": {
       const [tool = "", ...json] = arg.split(" ");
-      return { kind: "tool", name: `mcp__agentmux__${tool}`, input: JSON.parse(json.join(" ") || "{}") };
+      const name = verb === "mcp" ? `mcp__agentmux__${tool}` : tool;
+      return { kind: "tool", name, input: JSON.parse(json.join(" ") || "{}") };
     }
     case "error":
       return { kind: "error", status: Number(arg) || 500 };

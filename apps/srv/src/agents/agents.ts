@@ -118,7 +118,12 @@ export class Agents {
     if (!this.#options.dispatcher.state.blocks.has(blockId)) return refuse("not_found", `no block ${blockId}`);
     try {
       if (cmd.cmd === "get_block_output") {
-        return { caused: [], replies: [await this.#options.transcripts.read(blockId, cmd.offset, cmd.limit, reqId)] };
+        const { transcripts } = this.#options;
+        const out =
+          cmd.before === undefined
+            ? await transcripts.read(blockId, cmd.offset, cmd.limit, reqId)
+            : await transcripts.readBefore(blockId, cmd.before, cmd.limit, reqId);
+        return { caused: [], replies: [out] };
       }
       if (cmd.cmd === "agent_send") {
         const running = await this.#open(blockId);
@@ -193,9 +198,9 @@ export class Agents {
   /** The last `bytes` (about) of the block's transcript; `fromStart` when that is all of it. */
   async transcriptTail(blockId: string, bytes: number): Promise<{ text: string; fromStart: boolean }> {
     const { transcripts } = this.#options;
-    const size = await transcripts.size(blockId);
-    const offset = Math.max(0, size - bytes);
-    return { text: (await transcripts.read(blockId, offset, bytes)).data, fromStart: offset === 0 };
+    await transcripts.flushed(blockId);
+    const out = await transcripts.readBefore(blockId, Number.MAX_SAFE_INTEGER, bytes);
+    return { text: out.data, fromStart: out.offset === 0 };
   }
 
   /** Whether the block's transcript holds `needle` (e.g. a message id the agent echoed back). */

@@ -111,6 +111,22 @@ export class Transcripts {
   }
 
   /**
+   * Reads the up to `limit` bytes that end at `before` (or at the transcript's end, if sooner),
+   * never starting inside a UTF-8 sequence: a client pages backwards from the end with it.
+   */
+  async readBefore(blockId: string, before: number, limit: number, reqId?: string): Promise<BlockOutput> {
+    const files = this.#store.files;
+    const end = Math.min(before, (await files.stat(blockId, TRANSCRIPT_DEFAULTS.file))?.size ?? 0);
+    const start = Math.max(0, end - limit);
+    if (end === start) return outputEvent(blockId, end, "", reqId);
+    const r = await files.read(blockId, TRANSCRIPT_DEFAULTS.file, start, end - start);
+    // A page that starts inside a sequence starts at the next character: the previous page ends there.
+    let skip = 0;
+    while (skip < 3 && skip < r.data.length && ((r.data[skip] as number) & 0xc0) === 0x80) skip++;
+    return outputEvent(blockId, r.offset + skip, r.data.toString("utf8", skip), reqId);
+  }
+
+  /**
    * Resolves true once the block's transcript holds `needle` (already, or in a later write);
    * false when `signal` aborts or `timeoutMs` passes first.
    */

@@ -475,8 +475,7 @@ export class Store {
   #layoutState(ev: EventOf<"layout_state">): void {
     const l = this.layouts.get(ev.tab_id);
     if (!l || (l.loaded && ev.version < l.version)) return;
-    const next = foldLayout(l, ev);
-    if (next) this.layouts.set(ev.tab_id, next);
+    this.layouts.set(ev.tab_id, foldLayout(l, ev));
     const early = this.#layoutEarly.get(ev.tab_id) ?? [];
     this.#layoutEarly.delete(ev.tab_id);
     for (const e of early) this.#layoutEvent(ev.tab_id, e);
@@ -494,9 +493,7 @@ export class Store {
       return;
     }
     if (ev.version <= l.version) return;
-    const next = foldLayout(l, ev);
-    if (next === null) this.#askLayout(tabId);
-    else this.layouts.set(tabId, next);
+    this.layouts.set(tabId, foldLayout(l, ev));
     this.changed();
   }
 
@@ -504,7 +501,7 @@ export class Store {
   previewResize(tabId: string, ops: ResizeOp[]): void {
     const l = this.layouts.get(tabId);
     if (!l?.tree) return;
-    this.layouts.set(tabId, { ...l, tree: resized(l.tree, ops) });
+    this.layouts.set(tabId, resized(l, ops));
     this.changed();
   }
 

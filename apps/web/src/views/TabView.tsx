@@ -42,7 +42,7 @@ interface Ctx {
 function Tile({ node, ctx }: { node: LayoutNode; ctx: Ctx }) {
   const blockId = blockOf(node);
   const agent = blockId ? ctx.store.agents.get(blockId) : undefined;
-  const focused = ctx.layout.focused === node.id;
+  const focused = ctx.layout.focusedNodeId === node.id;
   let body: ComponentChildren;
   if (agent && blockId) {
     const word = statusWord(ctx.store.statuses.get(blockId)?.status, agent.meta);
@@ -60,7 +60,7 @@ function Tile({ node, ctx }: { node: LayoutNode; ctx: Ctx }) {
       {body}
       {agent ? <SplitForm node={node} meta={agent.meta} ctx={ctx} /> : null}
       {focused ? <span class="badge">focused</span> : null}
-      {ctx.layout.magnified === node.id ? <span class="badge">magnified</span> : null}
+      {ctx.layout.magnifiedNodeId === node.id ? <span class="badge">magnified</span> : null}
     </div>
   );
 }
@@ -254,7 +254,7 @@ export function TabView({ tabId }: { tabId: string }) {
   if (!layout?.loaded) body = <p class="muted">Loading the layout…</p>;
   else if (layout.tree === null) body = <p class="muted">This tab has no tiles.</p>;
   else {
-    const magnified = layout.magnified ? findNode(layout.tree, layout.magnified) : undefined;
+    const magnified = layout.magnifiedNodeId ? findNode(layout.tree, layout.magnifiedNodeId) : undefined;
     body = (
       <>
         {magnified ? <p class="muted">One tile is magnified: it is shown alone.</p> : null}

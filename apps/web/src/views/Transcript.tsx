@@ -8,7 +8,7 @@ import { Markdown } from "./Markdown.js";
 
 /**
  * Transcript events on the page at once (fewer items, once fragments merge). A transcript of
- * any length is shown as a window of this many (the newest, until the reader pages back), so
+ * any length is shown as a window of this many (the newest, until the reader scrolls back), so
  * the page stays small and a render never works on the whole transcript.
  */
 export const SHOWN = 200;
@@ -39,9 +39,9 @@ function line(e: TranscriptEvent): string {
   return (formatEvent({ ...e, parent: undefined } as TranscriptEvent, { width: 400, verbose: true })[0] ?? "").trim();
 }
 
-function Item({ e }: { e: TranscriptEvent }) {
+function Item({ e, k }: { e: TranscriptEvent; k: string }) {
   const base = `item item-${e.type}${e.parent ? " nested" : ""}`;
-  const attrs = { "data-testid": "transcript-item", "data-kind": e.type };
+  const attrs = { "data-testid": "transcript-item", "data-kind": e.type, "data-key": k };
   switch (e.type) {
     case "text":
       return (
@@ -127,56 +127,136 @@ function keyed(events: readonly TranscriptEvent[]): { key: string; e: Transcript
   });
 }
 
-function nearBottom(): boolean {
-  return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+/** How far (px) from the transcript's top or bottom the reader is "there": the window moves. */
+const NEAR = 300;
+/** Events the window moves by when the reader reaches one of its ends. */
+const STEP = SHOWN / 2;
+
+/** Where the reader is: the transcript's top or bottom within reach of the viewport. */
+function reach(el: HTMLElement): { top: boolean; bottom: boolean } {
+  const r = el.getBoundingClientRect();
+  return { top: r.top > -NEAR, bottom: r.bottom < window.innerHeight + NEAR };
 }
 
+/** The item at the viewport's top, and where it is: kept in place while the window moves. */
+function topItem(el: HTMLElement): { key: string; top: number } | null {
+  for (const child of el.children) {
+    const r = child.getBoundingClientRect();
+    if (r.bottom > 0) return { key: (child as HTMLElement).dataset.key ?? "", top: r.top };
+  }
+  return null;
+}
+
+/**
+ * The window: while following the newest, its last `size` events; once the reader scrolled
+ * away, [start, end) of `feed.events` as they were when `prepended` events had been read back
+ * (history read later shifts them; live output does not).
+ */
+type Window = { size: number } | { start: number; end: number; prepended: number };
+
+/**
+ * An agent's transcript as a window of about SHOWN events. At the newest, it follows the
+ * transcript live; scrolling to the window's top moves it back (reading earlier history from
+ * srv when the page holds no more), scrolling to its bottom moves it forward again. The item
+ * at the viewport's top stays put as the window moves.
+ */
 export function Transcript({ feed }: { feed: TranscriptFeed }) {
   const revision = feed.revision;
-  /** Windows paged back from the end (0: the newest, followed live). */
-  const [back, setBack] = useState(0);
-  // A window is SHOWN events of the transcript, counted from its end: a render works on that
-  // slice only, however long the transcript and however far back the reader paged.
-  const endRaw = Math.max(0, feed.events.length - back * SHOWN);
-  const startRaw = Math.max(0, endRaw - SHOWN);
+  const total = feed.events.length;
+  const [win, setWin] = useState<Window>({ size: SHOWN });
+  const following = "size" in win;
+  let startRaw: number;
+  let endRaw: number;
+  if ("size" in win) {
+    endRaw = total;
+    startRaw = Math.max(0, total - win.size);
+  } else {
+    const shift = feed.prepended - win.prepended;
+    startRaw = Math.min(total, win.start + shift);
+    endRaw = Math.min(total, win.end + shift);
+  }
   // The feed mutates its events in place: `revision` says when they changed.
   const items = useMemo(
     () => keyed(displayEvents(feed.events.slice(startRaw, endRaw))),
     [feed, revision, startRaw, endRaw],
   );
+  const list = useRef<HTMLDivElement>(null);
   const follow = useRef(true);
+  const keep = useRef<{ key: string; top: number } | null>(null);
 
+  /** Shows [start, end) of `feed.events`, the item at the viewport's top kept in place. */
+  const move = (start: number, end: number) => {
+    if (list.current) keep.current = topItem(list.current);
+    setWin(end >= feed.events.length ? { size: end - start } : { start, end, prepended: feed.prepended });
+  };
+  // What the reader's place asks for: runs on scroll and after every render. The window only
+  // drops events at an end the reader cannot see.
+  const check = useRef(() => {});
+  check.current = () => {
+    const el = list.current;
+    if (el === null || keep.current !== null) return;
+    const { top, bottom } = reach(el);
+    follow.current = following && bottom;
+    if (top && startRaw > 0) {
+      const start = Math.max(0, startRaw - STEP);
+      move(start, bottom ? endRaw : Math.min(endRaw, start + SHOWN));
+    } else if (top && feed.hasEarlier) void feed.loadEarlier();
+    else if (bottom && !following) {
+      const end = Math.min(total, endRaw + STEP);
+      move(top ? startRaw : Math.max(startRaw, end - SHOWN), end);
+    } else if (!bottom && following && startRaw < endRaw)
+      setWin({ start: startRaw, end: endRaw, prepended: feed.prepended });
+  };
   useEffect(() => {
+    let frame = 0;
     const onScroll = () => {
-      follow.current = nearBottom();
+      if (frame === 0)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          check.current();
+        });
     };
     window.addEventListener("scroll", onScroll, { passive: true });
-    return () => window.removeEventListener("scroll", onScroll);
+    return () => {
+      window.removeEventListener("scroll", onScroll);
+      cancelAnimationFrame(frame);
+    };
   }, []);
-  // Scrolls again whenever the transcript grows, if the reader was at its end.
   useLayoutEffect(() => {
-    if (back === 0 && follow.current) window.scrollTo(0, document.documentElement.scrollHeight);
-  }, [items, back]);
+    const kept = keep.current;
+    keep.current = null;
+    if (kept !== null) {
+      const el = list.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(kept.key)}"]`);
+      if (el) window.scrollBy(0, el.getBoundingClientRect().top - kept.top);
+    } else if (following && follow.current) window.scrollTo(0, document.documentElement.scrollHeight);
+    check.current();
+  }, [items, win]);
 
-  const earlier = startRaw > 0;
+  const newest = () => {
+    follow.current = true;
+    setWin({ size: SHOWN });
+  };
   return (
     <section class="transcript-wrap" aria-label="Transcript">
-      {earlier ? (
-        <button type="button" class="linkish" onClick={() => setBack(back + 1)}>
-          Show earlier events
-        </button>
+      {feed.loadingEarlier ? <p class="muted">Loading earlier events…</p> : null}
+      {feed.loaded && startRaw === 0 && !feed.hasEarlier && items.length > 0 ? (
+        <p class="muted">The start of the transcript.</p>
       ) : null}
-      <div class="transcript" data-testid="transcript" role="log" aria-busy={!feed.loaded}>
+      <div
+        ref={list}
+        class="transcript"
+        data-testid="transcript"
+        data-from={feed.from}
+        role="log"
+        aria-busy={!feed.loaded}
+      >
         {items.map(({ key, e }) => (
-          <Item key={key} e={e} />
+          <Item key={key} k={key} e={e} />
         ))}
       </div>
-      {back > 0 ? (
+      {!following ? (
         <p class="buttons">
-          <button type="button" class="linkish" onClick={() => setBack(back - 1)}>
-            Show later events
-          </button>
-          <button type="button" class="linkish" onClick={() => setBack(0)}>
+          <button type="button" class="linkish" onClick={newest}>
             Back to the newest
           </button>
         </p>
