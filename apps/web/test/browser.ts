@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { AUTH_KEY, onCleanup, type Srv } from "@agentmux/testkit";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium (the `chromium` package; the test setup installs it). */
 export const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => existsSync(p));
@@ -41,8 +41,12 @@ export async function loginLink(srv: Srv): Promise<string> {
 }
 
 /** A page logged in through a fresh link; CSP violations and page errors are collected. */
-export async function loggedInPage(browser: Browser, srv: Srv): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage();
+export async function loggedInPage(
+  browser: Browser,
+  srv: Srv,
+  options: BrowserContextOptions = {},
+): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage(options);
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
