@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type EstartInfo, parseSrvStderrLine } from "@agentmux/common-ipc";
 import { LauncherError } from "./errors.js";
 
@@ -46,6 +48,8 @@ export interface SrvProcess {
  * data-dir lock after the launcher gave up.
  */
 export async function startSrvProcess(options: SrvStartOptions): Promise<SrvProcess> {
+  // A data dir srv has never opened is set up, not migrated: the progress line says which.
+  const fresh = !existsSync(join(options.dataDir, "db"));
   const child = spawn(process.execPath, [options.bin, "--data-dir", options.dataDir, "--instance", options.instance], {
     env: { ...options.env, AGENTMUX_AUTH_KEY: options.authKey },
     stdio: ["pipe", "ignore", "pipe"],
@@ -88,7 +92,8 @@ export async function startSrvProcess(options: SrvStartOptions): Promise<SrvProc
           SRV_PROCESS_DEFAULTS.migratingMs,
         );
         migratingSince = Date.now();
-        options.onProgress?.(`migrating the data dir (${parsed.migrations} migrations)…`);
+        const count = `${parsed.migrations} migration${parsed.migrations === 1 ? "" : "s"}`;
+        options.onProgress?.(`${fresh ? "setting up" : "migrating"} the data dir (${count})…`);
         progress = setInterval(() => {
           options.onProgress?.(`still migrating (${Math.round((Date.now() - (migratingSince ?? 0)) / 1000)} s)…`);
         }, SRV_PROCESS_DEFAULTS.progressMs);

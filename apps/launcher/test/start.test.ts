@@ -1,6 +1,6 @@
 // `agentmux start` and its supervision, with real processes: the real srv, and a stand-in srv
 // for the timing cases of its stderr protocol.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { groupMembers, isRunning, stubbornAgent, tempDir, until } from "@agentmux/testkit";
 import { describe, expect, it } from "vitest";
@@ -103,15 +103,22 @@ describe("agentmux start", () => {
     const l = agentmux(["start"], { env: { ...s.env, AGENTMUX_READY_TIMEOUT_MS: "500" } });
     const run = await ready(l);
     expect(run.version).toBe("0.0.0-standin");
-    expect(l.stderr()).toContain("migrating the data dir (1 migrations)");
+    // A data dir srv never opened is being set up; one it has opened (it has `db/`) is migrated.
+    expect(l.stderr()).toContain("setting up the data dir (1 migration)…");
     l.child.kill("SIGTERM");
     expect(await l.exit).toBe(0);
+    mkdirSync(join(l.dataDir, "db"), { recursive: true });
+    const again = agentmux(["start"], { dataDir: l.dataDir, env: { ...s.env, AGENTMUX_READY_TIMEOUT_MS: "500" } });
+    await ready(again);
+    expect(again.stderr()).toContain("migrating the data dir (1 migration)…");
+    again.child.kill("SIGTERM");
+    expect(await again.exit).toBe(0);
   }, 30_000);
 
   it("a stop while srv is still starting (migrating) kills it and exits at once", async () => {
     const s = standin("slow-migration", { AGENTMUX_STANDIN_DELAY_MS: "60000" });
     const l = agentmux(["start"], { env: s.env });
-    await until("the migration to start", () => l.stderr().includes("migrating the data dir"), 20_000);
+    await until("the migration to start", () => l.stderr().includes("the data dir (1 migration)"), 20_000);
     l.child.kill("SIGTERM");
     expect(await l.exit).toBe(0);
     expect(isRunning(Number(readFileSync(s.pidFile, "utf8")))).toBe(false);

@@ -124,6 +124,10 @@ describe("dashboard with real agents", () => {
     const rows = page.getByTestId("agent-row");
     await until("both agents in the fleet", async () => (await rows.count()) === 2, 15_000);
     expect(await page.locator('[data-agent-name="alpha"]').count()).toBe(1);
+    // Never run yet: "new", the word `agentmux agent ls` uses.
+    const status = (name: string) =>
+      page.locator(`[data-agent-name="${name}"] [data-testid="agent-status"]`).textContent();
+    expect([await status("alpha"), await status("beta")]).toEqual(["new", "new"]);
 
     await page.locator('[data-agent-name="alpha"]').getByRole("link").first().click();
     await page.getByTestId("transcript").waitFor({ state: "attached" });
@@ -146,6 +150,14 @@ describe("dashboard with real agents", () => {
       30_000,
     );
     await page.getByTestId("transcript").getByText("done").last().waitFor({ timeout: 30_000 });
+    // Back on the fleet: alpha has run and waits (idle), ahead of beta, which never ran.
+    await page.goto(`${srv.web}/#/`);
+    await until("alpha idle", async () => (await status("alpha")) === "idle");
+    expect(await status("beta")).toBe("new");
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-agent-name")))).toEqual([
+      "alpha",
+      "beta",
+    ]);
     expect(problems).toEqual([]);
   }, 120_000);
 

@@ -4,7 +4,16 @@ import type { AgentUsage, EventOf } from "@agentmux/common-ipc";
 export type AgentStatusData = Omit<EventOf<"agent_status">, "event" | "version" | "req_id">;
 export type Meta = Record<string, unknown>;
 
-export type StatusWord = "needs input" | "failed" | "rate-limited" | "working" | "idle" | "stopped" | "starting";
+export type StatusWord =
+  | "needs input"
+  | "failed"
+  | "rate-limited"
+  | "working"
+  | "idle"
+  | "starting"
+  | "interrupted"
+  | "stopped"
+  | "new";
 
 /** Sort order of the fleet: what needs a person first. */
 const RANK: Readonly<Record<StatusWord, number>> = {
@@ -13,8 +22,10 @@ const RANK: Readonly<Record<StatusWord, number>> = {
   "rate-limited": 2,
   working: 3,
   idle: 4,
-  stopped: 5,
   starting: 5,
+  interrupted: 5,
+  stopped: 6,
+  new: 6,
 };
 
 export function needsInput(s: AgentStatusData | null | undefined): boolean {
@@ -22,8 +33,12 @@ export function needsInput(s: AgentStatusData | null | undefined): boolean {
 }
 
 export function statusWord(s: AgentStatusData | null | undefined, meta: Meta): StatusWord {
-  // srv has not run it since it started: stopped if it had a session, else new and waiting for a first message.
-  if (s == null) return typeof meta["session:id"] === "string" ? "stopped" : "idle";
+  // srv has not run it since it started (the words `agentmux agent ls` uses): interrupted by a
+  // crash mid-session, stopped if it had a session, else new and waiting for a first message.
+  if (s == null) {
+    if (meta["session:was_interrupted"] === true) return "interrupted";
+    return typeof meta["session:id"] === "string" ? "stopped" : "new";
+  }
   if (needsInput(s)) return "needs input";
   if (s.fault?.kind === "rate_limit") return "rate-limited";
   if (s.fault != null || (s.status === "done" && s.exit_code !== null && s.exit_code !== 0)) return "failed";
