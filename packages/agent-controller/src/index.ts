@@ -21,9 +21,9 @@ export {
   reapOrphan,
   signalGroup,
 } from "./process.js";
-export { type AcpOptions, acp } from "./providers/acp.js";
+export { type AcpOptions, acp, gemini } from "./providers/acp.js";
 export { type ClaudeOptions, claude } from "./providers/claude.js";
-export { codex, gemini, type PerTurnOptions } from "./providers/codex-gemini.js";
+export { codex, type PerTurnOptions } from "./providers/codex.js";
 export {
   type AcpProvider,
   type AgentFault,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { gemini } from "./providers/acp.js";
 import { claude } from "./providers/claude.js";
-import { codex, gemini } from "./providers/codex-gemini.js";
+import { codex } from "./providers/codex.js";
 import { classifyErrorText, type LineMeaning, type NdjsonProvider } from "./providers/types.js";
 
 /**
@@ -117,13 +118,18 @@ describe("provider adapters", () => {
     );
   });
 
-  it("gemini: stream-json per turn, init carries the session id, result ends the turn", () => {
-    const p = gemini();
-    expect(p.args("g1")).toEqual(["--output-format", "stream-json", "--yolo", "--resume", "g1", "-p", ""]);
-    expect(read(p, { type: "init", session_id: "g2", model: "x" })).toEqual({ sessionId: "g2" });
-    expect(read(p, { type: "result", status: "success", stats: {} })).toEqual({ endOfTurn: true });
-    expect(
-      read(p, { type: "result", status: "error", error: { message: "quota exceeded, rate limit" } }).fault?.kind,
-    ).toBe("rate_limit");
+  it("classifies Google's quota wording as a rate limit", () => {
+    for (const text of [
+      "Resource has been exhausted (e.g. check quota).",
+      "RESOURCE_EXHAUSTED",
+      "You exceeded your current quota",
+    ])
+      expect(classifyErrorText(text)).toMatchObject({ kind: "rate_limit", fatal: false });
+  });
+
+  it("gemini: ACP mode, one process per conversation, extra arguments after --acp", () => {
+    const p = gemini({ extraArgs: ["-m", "gemini-2.5-flash"] });
+    expect(p).toMatchObject({ name: "gemini", protocol: "acp", command: "gemini" });
+    expect(p.args()).toEqual(["--acp", "-m", "gemini-2.5-flash"]);
   });
 });

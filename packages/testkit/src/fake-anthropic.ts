@@ -1,6 +1,6 @@
 // A scripted stand-in for the Anthropic Messages API on loopback, so the real Claude Code CLI can
 // run offline. It fakes the model server, nothing of ours. The reply is chosen by the text of the
-// newest user message:
+// newest user message (the script language of ./fake-script.ts, shared with the fake Gemini API):
 //   "reply <text>"      → an assistant text reply
 //   "tool <command>"    → a Bash tool call running <command>; after its result, a text reply "done"
 //   "mcp <tool> <json>" → a call of agentmux's MCP tool <tool> (`mcp__agentmux__<tool>`) with that
@@ -15,6 +15,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type Script, scriptFor } from "./fake-script.js";
 
 /** A running fake Messages API. */
 export interface FakeAnthropic {
@@ -162,12 +163,6 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   };
 }
 
-type Script =
-  | { kind: "text"; chunks: string[]; delayMs: number }
-  | { kind: "tool"; name: string; input: unknown }
-  | { kind: "error"; status: number }
-  | { kind: "hang" };
-
 function textOf(content: string | ContentBlock[]): string {
   if (typeof content === "string") return content;
   // The CLI prepends system reminders as extra text blocks; the user's words are the last one.
@@ -184,38 +179,5 @@ function chooseScript(body: MessagesRequest): Script {
   if (Array.isArray(last.content) && last.content.some((b) => b.type === "tool_result")) {
     return { kind: "text", chunks: ["done"], delayMs: 0 };
   }
-  const text = envelopeBody(textOf(last.content)).trim();
-  const [verb, ...rest] = text.split(" ");
-  const arg = rest.join(" ");
-  switch (verb) {
-    case "reply":
-      return { kind: "text", chunks: [arg], delayMs: 0 };
-    case "tool":
-      return { kind: "tool", name: "Bash", input: { command: arg, description: "run it" } };
-    case "mcp":
-    case "call": {
-      const [tool = "", ...json] = arg.split(" ");
-      const name = verb === "mcp" ? `mcp__agentmux__${tool}` : tool;
-      return { kind: "tool", name, input: JSON.parse(json.join(" ") || "{}") };
-    }
-    case "error":
-      return { kind: "error", status: Number(arg) || 500 };
-    case "hang":
-      return { kind: "hang" };
-    case "slow":
-      return { kind: "text", chunks: Array.from({ length: Number(arg) || 50 }, (_, i) => `chunk${i} `), delayMs: 200 };
-    default:
-      return { kind: "text", chunks: ["ok"], delayMs: 0 };
-  }
-}
-
-/** The body of an agentmux envelope (the text/plain part), or the text itself when it is not one. */
-function envelopeBody(text: string): string {
-  const start = /^--(agentmux-[0-9a-f]+)$/m.exec(text);
-  if (!start) return text;
-  const boundary = start[1] as string;
-  const part = text.indexOf("Content-Type: text/plain", start.index);
-  const bodyStart = part === -1 ? -1 : text.indexOf("\n\n", part);
-  const end = text.indexOf(`\n--${boundary}--`, bodyStart);
-  return bodyStart === -1 || end === -1 ? text : text.slice(bodyStart + 2, end);
+  return scriptFor(textOf(last.content), { shell: "Bash", mcpPrefix: "mcp__agentmux__" });
 }

@@ -4,6 +4,8 @@
 export { claudeBinary, claudeEnv } from "./claude-cli.js";
 export { type Cleanup, onCleanup, tempDir } from "./cleanup.js";
 export { type ContentBlock, type FakeAnthropic, type MessagesRequest, startFakeAnthropic } from "./fake-anthropic.js";
+export { type FakeGemini, type GeminiPart, type GeminiRequest, startFakeGemini } from "./fake-gemini.js";
+export { geminiBinary, geminiEnv } from "./gemini-cli.js";
 export { type NotYet, UNTIL_DEFAULT_MS, UntilTimeoutError, until } from "./poll.js";
 export { groupMembers, isRunning } from "./process.js";
 export {

@@ -183,6 +183,8 @@ export function Transcript({ feed }: { feed: TranscriptFeed }) {
   const list = useRef<HTMLDivElement>(null);
   const follow = useRef(true);
   const keep = useRef<{ key: string; top: number } | null>(null);
+  /** "Back to the newest" was asked: the next render goes to the end, whatever a scroll said meanwhile. */
+  const jump = useRef(false);
 
   /** Shows [start, end) of `feed.events`, the item at the viewport's top kept in place. */
   const move = (start: number, end: number) => {
@@ -194,7 +196,7 @@ export function Transcript({ feed }: { feed: TranscriptFeed }) {
   const check = useRef(() => {});
   check.current = () => {
     const el = list.current;
-    if (el === null || keep.current !== null) return;
+    if (el === null || keep.current !== null || jump.current) return;
     const { top, bottom } = reach(el);
     follow.current = following && bottom;
     if (top && startRaw > 0) {
@@ -225,7 +227,11 @@ export function Transcript({ feed }: { feed: TranscriptFeed }) {
   useLayoutEffect(() => {
     const kept = keep.current;
     keep.current = null;
-    if (kept !== null) {
+    if (jump.current) {
+      jump.current = false;
+      follow.current = true;
+      window.scrollTo(0, document.documentElement.scrollHeight);
+    } else if (kept !== null) {
       const el = list.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(kept.key)}"]`);
       if (el) window.scrollBy(0, el.getBoundingClientRect().top - kept.top);
     } else if (following && follow.current) window.scrollTo(0, document.documentElement.scrollHeight);
@@ -233,7 +239,7 @@ export function Transcript({ feed }: { feed: TranscriptFeed }) {
   }, [items, win]);
 
   const newest = () => {
-    follow.current = true;
+    jump.current = true;
     setWin({ size: SHOWN });
   };
   return (

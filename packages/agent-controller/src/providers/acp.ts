@@ -19,3 +19,14 @@ export function acp(options: AcpOptions): AcpProvider {
     env: options.env ?? {},
   };
 }
+
+/**
+ * Gemini CLI in ACP mode (`gemini --acp`): one process holds the conversation, streams its
+ * answer, asks before it runs a tool (`session/request_permission`), cancels a prompt
+ * (`session/cancel`) and loads a conversation again after a restart (`session/load`). Chosen
+ * over headless `--output-format stream-json`, which runs one process per turn and cannot ask
+ * for permission (it needs `--yolo` to run tools at all).
+ */
+export function gemini(options: { extraArgs?: readonly string[] } = {}): AcpProvider {
+  return acp({ name: "gemini", command: "gemini", args: ["--acp", ...(options.extraArgs ?? [])] });
+}

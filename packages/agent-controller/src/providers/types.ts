@@ -147,7 +147,11 @@ export function classifyErrorText(text: string, status?: number): AgentFault {
     /unauthori[sz]ed|forbidden|token expired|authentication|invalid api key/.test(t)
   )
     return { kind: "auth", fatal: true, message: text };
-  if (status === 429 || /rate.?limit|usage limit|too many requests/.test(t))
+  // Google's APIs say RESOURCE_EXHAUSTED ("Resource has been exhausted (e.g. check quota).").
+  if (
+    status === 429 ||
+    /rate.?limit|usage limit|too many requests|resource.?(has been )?exhausted|exceeded .*quota/.test(t)
+  )
     return { kind: "rate_limit", fatal: false, message: text };
   if ((status !== undefined && status >= 500) || /overloaded|capacity|unavailable|\b5\d\d\b/.test(t))
     return { kind: "overloaded", fatal: false, message: text };

@@ -50,6 +50,8 @@ export function detectProvider(line: string | JsonObject): TranscriptProvider {
 }
 
 function providerOf(provider: string, obj: JsonObject): TranscriptProvider {
+  // Gemini CLI's transcript is ACP (`gemini --acp`), or stream-json when written by an older agentmux.
+  if (provider === "gemini" && obj.jsonrpc === "2.0") return "acp";
   return Object.hasOwn(MAPPERS, provider) ? (provider as TranscriptProvider) : detectProvider(obj);
 }
 
