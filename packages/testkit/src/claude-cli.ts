@@ -33,3 +33,19 @@ export function claudeEnv(baseUrl: string): Record<string, string> {
     DISABLE_AUTOUPDATER: "1",
   };
 }
+
+/** Zed's Claude Code ACP adapter (pinned): its entry script, a Node program. */
+export function claudeAcpBinary(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve("@zed-industries/claude-agent-acp/package.json")), "dist", "index.js");
+}
+
+/**
+ * `claudeEnv` for the ACP adapter, which runs its SDK's Claude Code with the same Node: its
+ * config under the home, and IS_SANDBOX=1, without which Claude Code refuses to start as root
+ * (the adapter always passes it --allow-dangerously-skip-permissions).
+ */
+export function claudeAcpEnv(baseUrl: string): Record<string, string> {
+  const env = claudeEnv(baseUrl);
+  return { ...env, CLAUDE_CONFIG_DIR: join(env.HOME as string, ".claude"), IS_SANDBOX: "1" };
+}

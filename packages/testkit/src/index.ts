@@ -1,7 +1,7 @@
 // @agentmux/testkit: what agentmux's test suites share. Private; imported by tests only (it
 // registers vitest hooks when imported, see ./cleanup.ts). Layers point down: the testkit may
 // use any package, and no package's src may import it.
-export { claudeBinary, claudeEnv } from "./claude-cli.js";
+export { claudeAcpBinary, claudeAcpEnv, claudeBinary, claudeEnv } from "./claude-cli.js";
 export { type Cleanup, onCleanup, tempDir } from "./cleanup.js";
 export { type ContentBlock, type FakeAnthropic, type MessagesRequest, startFakeAnthropic } from "./fake-anthropic.js";
 export { type FakeGemini, type GeminiPart, type GeminiRequest, startFakeGemini } from "./fake-gemini.js";
