@@ -7,16 +7,59 @@ import {
   type RequestPermissionRequest,
   type RequestPermissionResponse,
 } from "@agentclientprotocol/sdk";
+import * as z from "zod/mini";
 import {
   type AcpProvider,
   classifyErrorText,
   type PermissionDecision,
   type PermissionRequest,
+  type Usage,
 } from "./providers/types.js";
 import { Session, type SessionOptions } from "./session.js";
 
 /** The ACP version this controller speaks; an agent that answers another one is refused. */
 export const ACP_PROTOCOL_VERSION = 1;
+
+// What agents report of a turn's cost (loose: unknown fields pass, only these are checked).
+const count = () => z.optional(z.nullable(z.number().check(z.nonnegative())));
+/** `session/prompt`'s `usage` (ACP, unstable): the turn's tokens. */
+const PromptUsage = z.looseObject({
+  inputTokens: count(),
+  outputTokens: count(),
+  cachedReadTokens: count(),
+  cachedWriteTokens: count(),
+});
+/** Gemini CLI's `_meta.quota.token_count` on the same answer. */
+const GeminiQuota = z.looseObject({
+  quota: z.looseObject({ token_count: z.looseObject({ input_tokens: count(), output_tokens: count() }) }),
+});
+/** A `usage_update` session update: its `cost` is the session's running total. */
+const CostUpdate = z.looseObject({
+  sessionUpdate: z.literal("usage_update"),
+  cost: z.looseObject({ amount: z.number().check(z.nonnegative()), currency: z.string() }),
+});
+
+/** The turn's usage an ACP agent reported with its answer to `session/prompt`, if any. */
+export function acpTurnUsage(response: { usage?: unknown; _meta?: unknown }): Omit<Usage, "cost_usd"> | null {
+  const usage = PromptUsage.safeParse(response.usage);
+  if (usage.success && (usage.data.inputTokens != null || usage.data.outputTokens != null)) {
+    return {
+      input_tokens: usage.data.inputTokens ?? 0,
+      output_tokens: usage.data.outputTokens ?? 0,
+      cache_read_input_tokens: usage.data.cachedReadTokens ?? 0,
+      cache_creation_input_tokens: usage.data.cachedWriteTokens ?? 0,
+    };
+  }
+  const quota = GeminiQuota.safeParse(response._meta);
+  if (!quota.success) return null;
+  const tokens = quota.data.quota.token_count;
+  return {
+    input_tokens: tokens.input_tokens ?? 0,
+    output_tokens: tokens.output_tokens ?? 0,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+  };
+}
 
 interface Pending {
   request: PermissionRequest;
@@ -39,6 +82,8 @@ export class AcpSession extends Session {
   #prompting = false;
   #pending = new Map<string, Pending>();
   #asks = 0;
+  /** The running cost the agent last reported (`usage_update`), in dollars. */
+  #costTotal = 0;
 
   constructor(options: SessionOptions & { provider: AcpProvider }) {
     super(options);
@@ -58,9 +103,13 @@ export class AcpSession extends Session {
       },
     });
     const stdin = child.stdin as NonNullable<ChildProcess["stdin"]>;
+    this.#costTotal = 0; // a new process reports its own running total
     const app = client({ name: "agentmux" })
-      .onNotification("session/update", () => {
-        // Updates are in the transcript already (every stdout line is); nothing more to do.
+      .onNotification("session/update", (ctx) => {
+        // Updates are in the transcript already (every stdout line is); only the running cost
+        // (in dollars) is kept, for the turn's usage.
+        const cost = CostUpdate.safeParse((ctx.params as { update?: unknown }).update);
+        if (cost.success && cost.data.cost.currency === "USD") this.#costTotal = cost.data.cost.amount;
       })
       .onRequest("session/request_permission", (ctx) => this.#ask(ctx.params));
     const connection = app.connect(ndJsonStream(Writable.toWeb(stdin) as WritableStream<Uint8Array>, input));
@@ -138,7 +187,7 @@ export class AcpSession extends Session {
           response.stopReason === "refusal"
             ? { kind: "error" as const, fatal: false, message: "the agent refused the prompt" }
             : null;
-        this.#turnEnded(fault);
+        this.#turnEnded(fault, acpTurnUsage(response as { usage?: unknown; _meta?: unknown }));
       },
       (err: unknown) => {
         if (connection.signal.aborted) return;
@@ -147,9 +196,11 @@ export class AcpSession extends Session {
     );
   }
 
-  #turnEnded(fault: ReturnType<typeof classifyErrorText> | null): void {
+  #turnEnded(fault: ReturnType<typeof classifyErrorText> | null, usage: Omit<Usage, "cost_usd"> | null = null): void {
     this.#prompting = false;
-    this.update({ turnActive: false, needsInput: [], fault });
+    // The cost an agent reports is the session's running total: the turn's is what it grew by.
+    const spent = usage === null ? {} : this.turnUsage({ ...usage, cost_usd: this.#costTotal }, true);
+    this.update({ turnActive: false, needsInput: [], fault, ...spent });
     this.flush();
   }
 

@@ -67,7 +67,15 @@ describe("Zed's Claude Code ACP adapter with the real program", () => {
     const { s, cwd } = session();
     const out = collect(s);
     s.send("reply hello over acp");
-    await statusWhere(s, (x) => x.sessionId !== null && !x.turnActive && said(out).includes("hello over acp"), 90_000);
+    const first = await statusWhere(
+      s,
+      (x) => x.sessionId !== null && !x.turnActive && said(out).includes("hello over acp"),
+      90_000,
+    );
+    // The turn's tokens (the prompt's `usage`) and cost (what `usage_update`'s running total grew by).
+    expect(first.lastTurn).toMatchObject({ input_tokens: 12, output_tokens: 7 });
+    expect(first.lastTurn?.cost_usd).toBeGreaterThan(0);
+    expect(first.usage.output_tokens).toBe(7);
 
     s.send("tool touch allowed.txt");
     const asking = await statusWhere(s, (x) => x.needsInput.length === 1, 60_000);

@@ -57,6 +57,8 @@ describe("gemini (ACP mode) with the real CLI", () => {
     s.send("reply hello from gemini");
     const first = await statusWhere(s, (x) => x.sessionId !== null && !x.turnActive && said(out) !== "", 60_000);
     expect(said(out)).toBe("hello from gemini");
+    // The turn's tokens, from the answer's `_meta.quota.token_count` (gemini reports no cost).
+    expect(first.lastTurn).toMatchObject({ input_tokens: 12, output_tokens: 7, cost_usd: 0 });
     const pid = first.pid;
     s.send("reply and again");
     await until("the second reply", () => said(out).endsWith("and again"), 30_000);
