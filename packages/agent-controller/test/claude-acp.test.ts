@@ -13,7 +13,7 @@ import {
 } from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acp, createSession } from "../src/index.js";
-import { closeAfterTest, collect, statusWhere } from "./helpers.js";
+import { acpSaid, closeAfterTest, collect, statusWhere } from "./helpers.js";
 
 let fake: FakeAnthropic;
 beforeAll(async () => {
@@ -39,13 +39,7 @@ function session(options: { sessionId?: string; env?: Record<string, string>; cw
   return { s, env, cwd };
 }
 
-const said = (out: ReturnType<typeof collect>) =>
-  out
-    .json()
-    .map((j) => (j as { params?: { update?: { sessionUpdate?: string; content?: { text?: string } } } }).params?.update)
-    .filter((u) => u?.sessionUpdate === "agent_message_chunk")
-    .map((u) => u?.content?.text ?? "")
-    .join("");
+const said = acpSaid;
 
 /** Every process whose environment has this HOME: the adapter, its Claude Code, what they run. */
 function processesWithHome(home: string): number[] {

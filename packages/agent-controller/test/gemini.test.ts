@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, gemini } from "../src/index.js";
 import { mergeDeltas, normalize } from "../src/transcript/index.js";
-import { closeAfterTest, collect, statusWhere } from "./helpers.js";
+import { acpSaid, closeAfterTest, collect, statusWhere } from "./helpers.js";
 
 let fake: FakeGemini;
 beforeAll(async () => {
@@ -42,13 +42,7 @@ function session(options: { sessionId?: string; env?: Record<string, string>; cw
 }
 
 /** The agent's message text so far, joined. */
-const said = (out: ReturnType<typeof collect>) =>
-  out
-    .json()
-    .map((j) => (j as { params?: { update?: { sessionUpdate?: string; content?: { text?: string } } } }).params?.update)
-    .filter((u) => u?.sessionUpdate === "agent_message_chunk")
-    .map((u) => u?.content?.text ?? "")
-    .join("");
+const said = acpSaid;
 
 describe("gemini (ACP mode) with the real CLI", () => {
   it("opens a session on the first turn and keeps one process across two turns", async () => {

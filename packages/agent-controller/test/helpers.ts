@@ -59,3 +59,13 @@ export function collect(session: Session): { lines: OutputLine[]; json(): Record
       }),
   };
 }
+
+/** What an ACP agent said so far: its `agent_message_chunk` texts, joined. */
+export function acpSaid(out: ReturnType<typeof collect>): string {
+  return out
+    .json()
+    .map((j) => (j as { params?: { update?: { sessionUpdate?: string; content?: { text?: string } } } }).params?.update)
+    .filter((u) => u?.sessionUpdate === "agent_message_chunk")
+    .map((u) => u?.content?.text ?? "")
+    .join("");
+}

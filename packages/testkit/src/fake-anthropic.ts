@@ -12,10 +12,8 @@
 //   "hang"              → never answers: the request stays open until the client goes (a silent API)
 // anything else        → the text "ok".
 // A message that is an agentmux envelope (another agent's message) is scripted by its body.
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type Script, scriptFor } from "./fake-script.js";
+import { FakeServer, type Script, scriptFor } from "./fake-script.js";
 
 /** A running fake Messages API. */
 export interface FakeAnthropic {
@@ -44,20 +42,15 @@ export interface MessagesRequest {
 export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   const requests: MessagesRequest[] = [];
   let ids = 0;
-  const server = createServer((req, res) => {
-    void handle(req, res).catch(() => res.destroy());
-  });
-  const timers = new Set<NodeJS.Timeout>();
+  const fake = await FakeServer.start(createServer, handle);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     const url = req.url ?? "";
     if (!url.startsWith("/v1/messages")) {
       res.writeHead(404, { "content-type": "application/json" }).end('{"type":"error"}');
       return;
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as MessagesRequest;
+    const body = JSON.parse(raw.toString("utf8") || "{}") as MessagesRequest;
     if (url.startsWith("/v1/messages/count_tokens")) {
       res.writeHead(200, { "content-type": "application/json" }).end('{"input_tokens":10}');
       return;
@@ -133,34 +126,16 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       res.end();
     };
     if (script.kind === "tool") return finish();
-    let i = 0;
-    const next = () => {
-      const text = script.chunks[i++];
-      if (text === undefined) return finish();
-      send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
-      if (script.delayMs === 0) return next();
-      const t = setTimeout(() => {
-        timers.delete(t);
-        if (!res.destroyed) next();
-      }, script.delayMs);
-      timers.add(t);
-    };
-    next();
+    fake.play(
+      res,
+      script,
+      (text) =>
+        send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }),
+      finish,
+    );
   }
 
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  return { url: `http://127.0.0.1:${fake.port}`, requests, close: () => fake.close() };
 }
 
 function textOf(content: string | ContentBlock[]): string {

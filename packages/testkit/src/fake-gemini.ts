@@ -3,10 +3,8 @@
 // server, nothing of ours. The reply is chosen by the text of the newest user message, in the
 // script language of ./fake-script.ts ("reply <text>", "tool <command>", "error <status>",
 // "slow <n>", "hang", …); the shell tool is the CLI's `run_shell_command`.
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type Script, scriptFor } from "./fake-script.js";
+import { FakeServer, type Script, scriptFor } from "./fake-script.js";
 
 /** One part of a content (the fields the fake reads). */
 export interface GeminiPart {
@@ -40,20 +38,15 @@ const STATUS: Record<number, string> = {
 /** Starts the fake on a free loopback port. */
 export async function startFakeGemini(): Promise<FakeGemini> {
   const requests: GeminiRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const server = createServer((req, res) => {
-    void handle(req, res).catch(() => res.destroy());
-  });
+  const fake = await FakeServer.start(createServer, handle);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     const url = req.url ?? "";
     const json = (status: number, body: unknown): void => {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
     if (url.includes(":countTokens")) return json(200, { totalTokens: 10 });
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as GeminiRequest;
+    const body = JSON.parse(raw.toString("utf8") || "{}") as GeminiRequest;
     if (url.includes(":generateContent")) {
       // The CLI's helper calls (model routing, summaries) ask for JSON: a plain, valid answer.
       const text = JSON.stringify({ complexity_reasoning: "scripted", complexity_score: 1 });
@@ -82,34 +75,15 @@ export async function startFakeGemini(): Promise<FakeGemini> {
       res.end();
       return;
     }
-    let i = 0;
-    const next = () => {
-      const text = script.chunks[i++];
-      if (text === undefined) return res.end();
-      send([{ text }], i === script.chunks.length);
-      if (script.delayMs === 0) return next();
-      const t = setTimeout(() => {
-        timers.delete(t);
-        if (!res.destroyed) next();
-      }, script.delayMs);
-      timers.add(t);
-    };
-    next();
+    fake.play(
+      res,
+      script,
+      (text, last) => send([{ text }], last),
+      () => res.end(),
+    );
   }
 
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  return { url: `http://127.0.0.1:${fake.port}`, requests, close: () => fake.close() };
 }
 
 function candidate(parts: GeminiPart[], last: boolean) {

@@ -2,10 +2,8 @@
 // offline (a `model_providers` entry whose base_url is this server, see `codexEnv`). It fakes the
 // model server, nothing of ours. The reply is chosen by the text of the newest user message, in
 // the script language of ./fake-script.ts; the shell tool is codex's `exec_command`.
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type Script, scriptFor } from "./fake-script.js";
+import { FakeServer, type Script, scriptFor } from "./fake-script.js";
 
 /** One input item of a Responses request (the fields the fake reads). */
 export interface ResponsesItem {
@@ -40,20 +38,15 @@ const USAGE = {
 /** Starts the fake on a free loopback port. */
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: ResponsesRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
   let ids = 0;
-  const server = createServer((req, res) => {
-    void handle(req, res).catch(() => res.destroy());
-  });
+  const fake = await FakeServer.start(createServer, handle);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     if (req.method !== "POST" || !(req.url ?? "").endsWith("/responses")) {
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"not found"}}');
       return;
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as ResponsesRequest;
+    const body = JSON.parse(raw.toString("utf8") || "{}") as ResponsesRequest;
     requests.push(body);
     const script = chooseScript(body);
     if (script.kind === "hang") return; // never answered; the socket closes with the client
@@ -92,47 +85,23 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       output_index: 0,
       item: { type: "message", id, role: "assistant", status: "in_progress", content: [] },
     });
-    let i = 0;
-    const next = () => {
-      const text = script.chunks[i++];
-      if (text === undefined) {
+    fake.play(
+      res,
+      script,
+      (text) => send("response.output_text.delta", { item_id: id, output_index: 0, content_index: 0, delta: text }),
+      () => {
         const whole = script.chunks.join("");
+        const content = [{ type: "output_text", text: whole, annotations: [] }];
         send("response.output_item.done", {
           output_index: 0,
-          item: {
-            type: "message",
-            id,
-            role: "assistant",
-            status: "completed",
-            content: [{ type: "output_text", text: whole, annotations: [] }],
-          },
+          item: { type: "message", id, role: "assistant", status: "completed", content },
         });
-        return completed();
-      }
-      send("response.output_text.delta", { item_id: id, output_index: 0, content_index: 0, delta: text });
-      if (script.delayMs === 0) return next();
-      const t = setTimeout(() => {
-        timers.delete(t);
-        if (!res.destroyed) next();
-      }, script.delayMs);
-      timers.add(t);
-    };
-    next();
+        completed();
+      },
+    );
   }
 
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  return { url: `http://127.0.0.1:${fake.port}/v1`, requests, close: () => fake.close() };
 }
 
 function chooseScript(body: ResponsesRequest): Script {

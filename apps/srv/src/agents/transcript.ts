@@ -36,6 +36,19 @@ export function utf8Boundary(buf: Buffer, end: number): number {
   return i > 0 ? i : end;
 }
 
+/**
+ * The end of `buf`'s last complete character: `buf.length`, unless it ends inside a UTF-8
+ * sequence (the rest of it not written yet), then where that sequence starts.
+ */
+export function utf8CompleteEnd(buf: Buffer): number {
+  let i = buf.length - 1;
+  while (i >= 0 && i > buf.length - 4 && ((buf[i] as number) & 0xc0) === 0x80) i--;
+  if (i < 0) return buf.length;
+  const lead = buf[i] as number;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return buf.length - i < need ? i : buf.length;
+}
+
 interface Writer {
   /** Bytes waiting for the next append. */
   pending: Buffer[];
@@ -120,10 +133,12 @@ export class Transcripts {
     const start = Math.max(0, end - limit);
     if (end === start) return outputEvent(blockId, end, "", reqId);
     const r = await files.read(blockId, TRANSCRIPT_DEFAULTS.file, start, end - start);
-    // A page that starts inside a sequence starts at the next character: the previous page ends there.
+    // A page that starts inside a sequence starts at the next character: the previous page ends
+    // there. The transcript's end may still be inside one (being written): it ends before it.
     let skip = 0;
     while (skip < 3 && skip < r.data.length && ((r.data[skip] as number) & 0xc0) === 0x80) skip++;
-    return outputEvent(blockId, r.offset + skip, r.data.toString("utf8", skip), reqId);
+    const stop = Math.max(skip, utf8CompleteEnd(r.data));
+    return outputEvent(blockId, r.offset + skip, r.data.toString("utf8", skip, stop), reqId);
   }
 
   /**
