@@ -1,22 +1,33 @@
-// The transcript model understands what the real programs print today: the pinned Claude Code CLI
-// against the testkit's fake Messages API, and the testkit's ACP stand-in agent, each run through
-// text, tools allowed and denied, API errors, retries and interrupts; no line of theirs may come
-// out as an `unknown` event. With AGENTMUX_CAPTURE_TRANSCRIPTS=1 the same runs also rewrite
-// test/fixtures/transcripts/{claude,acp}*.ndjson (the checked-in evidence the unit tests read).
+// The transcript model understands what the real programs print today: the pinned Claude Code,
+// Codex and Gemini CLIs and Zed's Claude Code ACP adapter against the testkit's fake model servers,
+// and the testkit's ACP stand-in agent, each run through text, tools allowed and denied, API
+// errors, retries and interrupts; no line of theirs may come out as an `unknown` event. With
+// AGENTMUX_CAPTURE_TRANSCRIPTS=1 the same runs also rewrite test/fixtures/transcripts/*.ndjson
+// (the checked-in evidence the unit tests read).
 import { writeFileSync } from "node:fs";
 import {
+  claudeAcpBinary,
+  claudeAcpEnv,
   claudeBinary,
   claudeEnv,
+  codexBinary,
+  codexEnv,
   type FakeAnthropic,
+  type FakeGemini,
+  type FakeOpenAI,
+  geminiBinary,
+  geminiEnv,
   standIn,
   startFakeAnthropic,
+  startFakeGemini,
+  startFakeOpenAI,
   tempDir,
   until,
 } from "@agentmux/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acp, claude, createSession, type Session } from "../src/index.js";
+import { acp, claude, codex, createSession, gemini, type Session } from "../src/index.js";
 import { normalizeChunk } from "../src/transcript/index.js";
-import { closeAfterTest, collect, statusWhere } from "./helpers.js";
+import { acpSaid, closeAfterTest, collect, statusWhere } from "./helpers.js";
 
 const capture = process.env.AGENTMUX_CAPTURE_TRANSCRIPTS === "1";
 const fixture = (name: string) => new URL(`fixtures/transcripts/${name}`, import.meta.url);
@@ -36,7 +47,7 @@ async function results(s: Session, out: ReturnType<typeof collect>, n: number): 
 }
 
 /** Checks that every line normalizes to known events, and keeps the lines as a fixture when asked. */
-function understood(provider: "claude" | "acp", name: string, lines: string): void {
+function understood(provider: "claude" | "codex" | "gemini" | "acp", name: string, lines: string): void {
   const unknown = normalizeChunk(provider, lines, { final: true }).events.filter((e) => e.type === "unknown");
   expect(unknown).toEqual([]);
   if (capture) writeFileSync(fixture(name), lines);
@@ -130,4 +141,96 @@ describe("real transcripts are understood", () => {
     await s.stop();
     understood("acp", "acp.ndjson", text(out));
   });
+
+  it("codex: text, a shell command, an interrupt, a 429", async () => {
+    const openai: FakeOpenAI = await startFakeOpenAI();
+    try {
+      const s = closeAfterTest(
+        createSession({
+          provider: codex({ extraArgs: ["--skip-git-repo-check"] }),
+          command: codexBinary(),
+          cwd: tempDir("agentmux-cwd-"),
+          env: codexEnv(openai.url),
+        }),
+      );
+      const out = collect(s);
+      const turns = (n: number) => () =>
+        count(out, "turn.completed") + count(out, "turn.failed") >= n && !s.status.turnActive;
+      s.send("reply hello from the fake model");
+      await until("turn 1", turns(1), 60_000);
+      s.send("tool echo from-a-tool");
+      await until("turn 2", turns(2), 60_000);
+      s.send("slow 100");
+      await until(
+        "the model streaming",
+        () => openai.requests.some((r) => JSON.stringify(r.input).includes("slow 100")),
+        60_000,
+      );
+      s.interrupt();
+      await statusWhere(s, (st) => !st.turnActive, 30_000);
+      s.send("error 429");
+      await until("the refusal", () => !s.status.turnActive && s.status.fault !== null, 60_000);
+      understood("codex", "codex-real.ndjson", text(out));
+    } finally {
+      await openai.close();
+    }
+  }, 120_000);
+
+  it("gemini (ACP): text, a shell command allowed, a cancelled prompt", async () => {
+    const google: FakeGemini = await startFakeGemini();
+    try {
+      const s = closeAfterTest(
+        createSession({
+          provider: { ...gemini(), args: () => [geminiBinary(), ...gemini().args()] },
+          command: process.execPath,
+          cwd: tempDir("agentmux-cwd-"),
+          env: geminiEnv(google.url),
+        }),
+      );
+      const out = collect(s);
+      s.send("reply hello from the fake model");
+      await until("turn 1", () => acpSaid(out).includes("hello from the fake model") && !s.status.turnActive, 60_000);
+      s.send("tool touch from-a-tool.txt");
+      const asking = await statusWhere(s, (st) => st.needsInput.length === 1, 60_000);
+      s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
+      await until("turn 2", () => acpSaid(out).includes("done") && !s.status.turnActive, 60_000);
+      s.send("slow 100");
+      await until("three chunks", () => acpSaid(out).includes("chunk2"), 60_000);
+      s.interrupt();
+      await statusWhere(s, (st) => !st.turnActive, 30_000);
+      await s.stop();
+      understood("gemini", "gemini-acp.ndjson", text(out));
+    } finally {
+      await google.close();
+    }
+  }, 120_000);
+
+  it("claude through Zed's ACP adapter: text, a shell command allowed, a cancelled prompt", async () => {
+    const anthropic = await startFakeAnthropic();
+    try {
+      const s = closeAfterTest(
+        createSession({
+          provider: acp({ name: "claude-acp", command: process.execPath, args: [claudeAcpBinary()] }),
+          cwd: tempDir("agentmux-cwd-"),
+          env: claudeAcpEnv(anthropic.url),
+          deadlines: { interruptMs: 2000, eofMs: 1000, termMs: 3000 },
+        }),
+      );
+      const out = collect(s);
+      s.send("reply hello from the fake model");
+      await until("turn 1", () => acpSaid(out).includes("hello from the fake model") && !s.status.turnActive, 90_000);
+      s.send("tool touch from-a-tool.txt");
+      const asking = await statusWhere(s, (st) => st.needsInput.length === 1, 60_000);
+      s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
+      await until("turn 2", () => acpSaid(out).includes("done") && !s.status.turnActive, 60_000);
+      s.send("slow 100");
+      await until("three chunks", () => acpSaid(out).includes("chunk2"), 60_000);
+      s.interrupt();
+      await statusWhere(s, (st) => !st.turnActive, 30_000);
+      await s.stop();
+      understood("acp", "claude-acp.ndjson", text(out));
+    } finally {
+      await anthropic.close();
+    }
+  }, 180_000);
 });

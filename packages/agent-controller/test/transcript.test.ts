@@ -414,6 +414,56 @@ describe("gemini stream-json", () => {
   });
 });
 
+describe("lines of the real Codex, Gemini and Claude ACP programs (captured by transcript-real)", () => {
+  it("codex exec: a thread, text, a shell command and its output, usage, a 429", () => {
+    const evs = events("codex", "codex-real.ndjson");
+    expect(evs.every((e) => e.type !== "unknown")).toBe(true);
+    const lines = render(evs);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "hello from the fake model",
+        "— turn done: 12 in / 7 out",
+        "→ shell: /bin/bash -lc 'echo from-a-tool'",
+        "← ok: from-a-tool",
+        "done",
+      ]),
+    );
+    expect(evs.find((e) => e.type === "error")).toMatchObject({ kind: "rate_limit" });
+    expect(lines.at(-1)).toMatch(/^— turn failed .*429/);
+  });
+
+  it("gemini in ACP mode: text, a permission request, the command's result, tokens, a cancel", () => {
+    const evs = events("gemini", "gemini-acp.ndjson");
+    expect(evs.every((e) => e.type !== "unknown")).toBe(true);
+    expect(render(evs).slice(1)).toEqual([
+      "hello from the fake model",
+      "— turn done: 12 in / 7 out",
+      "? permission: touch from-a-tool.txt",
+      "← ok",
+      "done",
+      "— turn done: 24 in / 14 out",
+      "chunk0 chunk1 chunk2 ",
+      "— turn interrupted",
+    ]);
+  });
+
+  it("Claude Code through Zed's ACP adapter: text, a Bash call asked for and run, usage, a cancel", () => {
+    const evs = events("acp", "claude-acp.ndjson");
+    expect(evs.every((e) => e.type !== "unknown")).toBe(true);
+    expect(render(evs).slice(1)).toEqual([
+      "hello from the fake model",
+      "— turn done: 12 in / 7 out",
+      "→ Bash: Terminal",
+      "? permission: touch from-a-tool.txt",
+      "← ok (3 lines)",
+      "done",
+      "— turn done: 24 in / 14 out",
+      "chunk0 chunk1 chunk2 ",
+      "— turn interrupted",
+    ]);
+  });
+});
+
 describe("ACP (what the agent writes on stdout)", () => {
   it("the stand-in agent's real lines: handshake, chunks, a permission request, a cancel", () => {
     const evs = events("acp", "acp.ndjson");

@@ -24,6 +24,8 @@ const ACP_USAGE = {
   cacheRead: ["cachedReadTokens"],
   cacheWrite: ["cachedWriteTokens"],
 };
+/** Gemini CLI puts its turn's tokens in the answer's `_meta.quota.token_count` instead. */
+const GEMINI_QUOTA = { input: ["input_tokens"], output: ["output_tokens"], cacheRead: [], cacheWrite: [] };
 
 /** ACP lines to events; null when the line is not a JSON-RPC message this model knows. */
 export function acpEvents(line: JsonObject): TranscriptEvent[] | null {
@@ -50,7 +52,8 @@ function responseEvents(v: unknown): TranscriptEvent[] {
   if (!result) return [{ type: "notice", level: "debug", subtype: "response", message: "response" }];
   const stopReason = nes(result.stopReason);
   if (stopReason !== undefined) {
-    const usage = usageOf(result.usage, ACP_USAGE);
+    const usage =
+      usageOf(result.usage, ACP_USAGE) ?? usageOf(rec(rec(rec(result._meta)?.quota)?.token_count), GEMINI_QUOTA);
     const ok = stopReason === "end_turn";
     const message = stopReason === "refusal" ? "the agent refused the prompt" : undefined;
     return [{ type: "turn_end", ok, reason: stopReason, ...(message ? { message } : {}), ...(usage ? { usage } : {}) }];
