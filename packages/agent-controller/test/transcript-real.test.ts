@@ -53,6 +53,23 @@ function understood(provider: "claude" | "codex" | "gemini" | "acp", name: strin
   if (capture) writeFileSync(fixture(name), lines);
 }
 
+/** An ACP agent through a reply, a shell command asked for and allowed, and a cancelled prompt; its transcript. */
+async function acpScenario(s: Session): Promise<ReturnType<typeof collect>> {
+  const out = collect(s);
+  s.send("reply hello from the fake model");
+  await until("turn 1", () => acpSaid(out).includes("hello from the fake model") && !s.status.turnActive, 90_000);
+  s.send("tool touch from-a-tool.txt");
+  const asking = await statusWhere(s, (st) => st.needsInput.length === 1, 60_000);
+  s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
+  await until("turn 2", () => acpSaid(out).includes("done") && !s.status.turnActive, 60_000);
+  s.send("slow 100");
+  await until("three chunks", () => acpSaid(out).includes("chunk2"), 60_000);
+  s.interrupt();
+  await statusWhere(s, (st) => !st.turnActive, 30_000);
+  await s.stop();
+  return out;
+}
+
 describe("real transcripts are understood", () => {
   let fake: FakeAnthropic;
   beforeAll(async () => {
@@ -187,18 +204,7 @@ describe("real transcripts are understood", () => {
           env: geminiEnv(google.url),
         }),
       );
-      const out = collect(s);
-      s.send("reply hello from the fake model");
-      await until("turn 1", () => acpSaid(out).includes("hello from the fake model") && !s.status.turnActive, 60_000);
-      s.send("tool touch from-a-tool.txt");
-      const asking = await statusWhere(s, (st) => st.needsInput.length === 1, 60_000);
-      s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
-      await until("turn 2", () => acpSaid(out).includes("done") && !s.status.turnActive, 60_000);
-      s.send("slow 100");
-      await until("three chunks", () => acpSaid(out).includes("chunk2"), 60_000);
-      s.interrupt();
-      await statusWhere(s, (st) => !st.turnActive, 30_000);
-      await s.stop();
+      const out = await acpScenario(s);
       understood("gemini", "gemini-acp.ndjson", text(out));
     } finally {
       await google.close();
@@ -216,18 +222,7 @@ describe("real transcripts are understood", () => {
           deadlines: { interruptMs: 2000, eofMs: 1000, termMs: 3000 },
         }),
       );
-      const out = collect(s);
-      s.send("reply hello from the fake model");
-      await until("turn 1", () => acpSaid(out).includes("hello from the fake model") && !s.status.turnActive, 90_000);
-      s.send("tool touch from-a-tool.txt");
-      const asking = await statusWhere(s, (st) => st.needsInput.length === 1, 60_000);
-      s.respond(asking.needsInput[0]?.requestId as string, { behavior: "allow" });
-      await until("turn 2", () => acpSaid(out).includes("done") && !s.status.turnActive, 60_000);
-      s.send("slow 100");
-      await until("three chunks", () => acpSaid(out).includes("chunk2"), 60_000);
-      s.interrupt();
-      await statusWhere(s, (st) => !st.turnActive, 30_000);
-      await s.stop();
+      const out = await acpScenario(s);
       understood("acp", "claude-acp.ndjson", text(out));
     } finally {
       await anthropic.close();
