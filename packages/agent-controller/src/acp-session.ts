@@ -40,7 +40,7 @@ const CostUpdate = z.looseObject({
 });
 
 /** The turn's usage an ACP agent reported with its answer to `session/prompt`, if any. */
-export function acpTurnUsage(response: { usage?: unknown; _meta?: unknown }): Omit<Usage, "cost_usd"> | null {
+function acpTurnUsage(response: { usage?: unknown; _meta?: unknown }): Omit<Usage, "cost_usd"> | null {
   const usage = PromptUsage.safeParse(response.usage);
   if (usage.success && (usage.data.inputTokens != null || usage.data.outputTokens != null)) {
     return {

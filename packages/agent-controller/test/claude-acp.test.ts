@@ -39,8 +39,6 @@ function session(options: { sessionId?: string; env?: Record<string, string>; cw
   return { s, env, cwd };
 }
 
-const said = acpSaid;
-
 /** Every process whose environment has this HOME: the adapter, its Claude Code, what they run. */
 function processesWithHome(home: string): number[] {
   const needle = `HOME=${home}\0`;
@@ -63,7 +61,7 @@ describe("Zed's Claude Code ACP adapter with the real program", () => {
     s.send("reply hello over acp");
     const first = await statusWhere(
       s,
-      (x) => x.sessionId !== null && !x.turnActive && said(out).includes("hello over acp"),
+      (x) => x.sessionId !== null && !x.turnActive && acpSaid(out).includes("hello over acp"),
       90_000,
     );
     // The turn's tokens (the prompt's `usage`) and cost (what `usage_update`'s running total grew by).
@@ -84,10 +82,10 @@ describe("Zed's Claude Code ACP adapter with the real program", () => {
     expect(existsSync(join(cwd, "denied.txt"))).toBe(false);
 
     s.send("slow 100");
-    await until("a few chunks", () => said(out).includes("chunk2"), 60_000);
+    await until("a few chunks", () => acpSaid(out).includes("chunk2"), 60_000);
     expect(s.interrupt()).toBe(true);
     await statusWhere(s, (x) => !x.turnActive, 30_000);
-    expect(said(out)).not.toContain("chunk99");
+    expect(acpSaid(out)).not.toContain("chunk99");
   }, 240_000);
 
   it("ten restarts that load the conversation leave no process behind", async () => {
@@ -98,7 +96,7 @@ describe("Zed's Claude Code ACP adapter with the real program", () => {
       const { s } = session({ env, cwd, ...(sessionId ? { sessionId } : {}) });
       const out = collect(s);
       s.send(`reply cycle ${i}`);
-      await until(`cycle ${i}'s reply`, () => said(out).includes(`cycle ${i}`), 90_000);
+      await until(`cycle ${i}'s reply`, () => acpSaid(out).includes(`cycle ${i}`), 90_000);
       await statusWhere(s, (x) => !x.turnActive, 30_000);
       // While it runs, the check below sees it: the adapter and its Claude Code.
       expect(processesWithHome(env.HOME as string).length).toBeGreaterThanOrEqual(2);

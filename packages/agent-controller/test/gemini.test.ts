@@ -42,20 +42,19 @@ function session(options: { sessionId?: string; env?: Record<string, string>; cw
 }
 
 /** The agent's message text so far, joined. */
-const said = acpSaid;
 
 describe("gemini (ACP mode) with the real CLI", () => {
   it("opens a session on the first turn and keeps one process across two turns", async () => {
     const { s } = session();
     const out = collect(s);
     s.send("reply hello from gemini");
-    const first = await statusWhere(s, (x) => x.sessionId !== null && !x.turnActive && said(out) !== "", 60_000);
-    expect(said(out)).toBe("hello from gemini");
+    const first = await statusWhere(s, (x) => x.sessionId !== null && !x.turnActive && acpSaid(out) !== "", 60_000);
+    expect(acpSaid(out)).toBe("hello from gemini");
     // The turn's tokens, from the answer's `_meta.quota.token_count` (gemini reports no cost).
     expect(first.lastTurn).toMatchObject({ input_tokens: 12, output_tokens: 7, cost_usd: 0 });
     const pid = first.pid;
     s.send("reply and again");
-    await until("the second reply", () => said(out).endsWith("and again"), 30_000);
+    await until("the second reply", () => acpSaid(out).endsWith("and again"), 30_000);
     await statusWhere(s, (x) => !x.turnActive);
     expect(s.status.pid).toBe(pid);
     expect(s.sessionId).toBe(first.sessionId);
@@ -87,15 +86,15 @@ describe("gemini (ACP mode) with the real CLI", () => {
     const { s } = session();
     const out = collect(s);
     s.send("slow 100");
-    await until("a few chunks", () => s.status.turnActive && said(out).includes("chunk2"), 60_000);
+    await until("a few chunks", () => s.status.turnActive && acpSaid(out).includes("chunk2"), 60_000);
     const pid = s.status.pid;
     expect(s.interrupt()).toBe(true);
     await statusWhere(s, (x) => !x.turnActive, 30_000);
     const stop = out.json().find((j) => (j as { result?: { stopReason?: string } }).result?.stopReason);
     expect(stop).toMatchObject({ result: { stopReason: "cancelled" } });
-    expect(said(out)).not.toContain("chunk99");
+    expect(acpSaid(out)).not.toContain("chunk99");
     s.send("reply still here");
-    await until("the next reply", () => said(out).endsWith("still here"), 30_000);
+    await until("the next reply", () => acpSaid(out).endsWith("still here"), 30_000);
     expect(s.status.pid).toBe(pid);
   }, 120_000);
 
@@ -116,7 +115,7 @@ describe("gemini (ACP mode) with the real CLI", () => {
     const { s: again } = session({ sessionId: sessionId as string, env, cwd });
     const out = collect(again);
     again.send("reply back again");
-    await until("the reply in the new process", () => said(out).endsWith("back again"), 60_000);
+    await until("the reply in the new process", () => acpSaid(out).endsWith("back again"), 60_000);
     const refusal = out.json().find((j) => "error" in j && j.id !== undefined);
     expect(JSON.stringify(refusal)).toContain("No previous sessions found for this project.");
     expect(out.json().find((j) => j.subtype === "agentmux_session_outcome")).toMatchObject({
@@ -139,9 +138,9 @@ describe("gemini (ACP mode) with the real CLI", () => {
     const { s } = session();
     const out = collect(s);
     s.send("reply first");
-    const first = await statusWhere(s, (x) => x.sessionId !== null && !x.turnActive && said(out) !== "", 60_000);
+    const first = await statusWhere(s, (x) => x.sessionId !== null && !x.turnActive && acpSaid(out) !== "", 60_000);
     s.send("slow 100");
-    await until("the slow turn streaming", () => said(out).includes("chunk1"), 60_000);
+    await until("the slow turn streaming", () => acpSaid(out).includes("chunk1"), 60_000);
     const pid = s.status.pid as number;
     process.kill(pid, "SIGKILL");
     const dead = await statusWhere(s, (x) => x.status === "done", 30_000);
@@ -149,7 +148,7 @@ describe("gemini (ACP mode) with the real CLI", () => {
     expect(dead.turnActive).toBe(false);
     expect(isRunning(pid)).toBe(false);
     s.send("reply back");
-    await until("the reply after the crash", () => said(out).endsWith("back"), 60_000);
+    await until("the reply after the crash", () => acpSaid(out).endsWith("back"), 60_000);
     expect(s.status.pid).not.toBe(pid);
     // It asked to load the conversation first (which this CLI version cannot; see above).
     expect(out.json().find((j) => j.subtype === "agentmux_session_outcome")).toMatchObject({

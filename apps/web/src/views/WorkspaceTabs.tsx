@@ -76,6 +76,24 @@ function RenameForm({
   );
 }
 
+/**
+ * A row's small button: its visible label, and what it acts on as visually hidden text (not an
+ * aria-label, so a field lookup by "Name" stays unique and the accessible name reads whole).
+ */
+function Action(props: { label: string; of: string; danger?: boolean; disabled?: boolean; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      class={props.danger ? "small danger" : "small"}
+      disabled={props.disabled}
+      onClick={props.onClick}
+    >
+      {props.label}
+      <span class="sr-only"> {props.of}</span>
+    </button>
+  );
+}
+
 export function WorkspaceTabs({ store }: { store: Store }) {
   const [newName, setNewName] = useState("");
   const [busy, setBusy] = useState(false);
@@ -160,36 +178,28 @@ export function WorkspaceTabs({ store }: { store: Store }) {
             ) : (
               <span class="ws-line">
                 <span class="ws-name">{g.name}</span>
-                <button
-                  type="button"
-                  class="small"
+                <Action
+                  label="Rename"
+                  of={`workspace ${g.name}`}
                   onClick={() => setRenaming({ kind: "workspace", id: g.id, oldName: g.name })}
-                >
-                  Rename
-                  <span class="sr-only"> workspace {g.name}</span>
-                </button>
-                <button
-                  type="button"
-                  class="small"
+                />
+                <Action
+                  label="New tab"
+                  of={`in ${g.name}`}
                   disabled={busy}
                   onClick={() =>
                     run({ cmd: "create_tab", workspace_id: g.id, name: "" }, `Created a tab in ${g.name}.`)
                   }
-                >
-                  New tab
-                  <span class="sr-only"> in {g.name}</span>
-                </button>
-                <button
-                  type="button"
-                  class="small danger"
+                />
+                <Action
+                  label="Delete"
+                  of={`workspace ${g.name}`}
+                  danger
                   disabled={busy}
                   onClick={() =>
                     run({ cmd: "delete_workspace", workspace_id: g.id, force: false }, `Deleted workspace ${g.name}.`)
                   }
-                >
-                  Delete
-                  <span class="sr-only"> workspace {g.name}</span>
-                </button>
+                />
               </span>
             )}
             <ul class="tab-links">
@@ -208,17 +218,15 @@ export function WorkspaceTabs({ store }: { store: Store }) {
                       <span class="tab-line">
                         <a href={tabHref(t.id)}>{tabName}</a>
                         {store.activeTabs.get(g.id) === t.id ? <span class="muted"> (active)</span> : null}
-                        <button
-                          type="button"
-                          class="small"
+                        <Action
+                          label="Rename"
+                          of={`tab ${tabName}`}
                           onClick={() => setRenaming({ kind: "tab", id: t.id, oldName: tabName })}
-                        >
-                          Rename
-                          <span class="sr-only"> tab {tabName}</span>
-                        </button>
-                        <button
-                          type="button"
-                          class="small danger"
+                        />
+                        <Action
+                          label="Delete"
+                          of={`tab ${tabName}`}
+                          danger
                           disabled={busy}
                           onClick={() =>
                             run(
@@ -226,10 +234,7 @@ export function WorkspaceTabs({ store }: { store: Store }) {
                               `Deleted tab ${tabName}.`,
                             )
                           }
-                        >
-                          Delete
-                          <span class="sr-only"> tab {tabName}</span>
-                        </button>
+                        />
                       </span>
                     )}
                   </li>
